@@ -1,0 +1,236 @@
+//! `VerificationService`: validate at the edge, screen, route, store durably, then reply at once or after
+//! waiting for the carrier's answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::broadcast::error::RecvError;
+use tonic::{Request, Response, Status};
+use tracing::{Instrument, info_span};
+use uuid::Uuid;
+
+use super::auth::{Authenticator, Role};
+use super::convert::{follow_up_from_proto, outcome_from_proto, status_from_proto};
+use super::error::ApiError;
+use super::page_token;
+use super::pb;
+use super::pb::verification_service_server::VerificationService;
+use crate::carriers::Directory;
+use crate::dispatch::ChangeFeed;
+use crate::domain::lifecycle::admit;
+use crate::domain::{Submission, Verification, Violations};
+use crate::screening::Screener;
+use crate::store::{InsertOutcome, ListQuery, Store};
+
+/// Default page size of `ListVerifications`.
+const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Largest page size of `ListVerifications`.
+const MAX_PAGE_SIZE: u32 = 500;
+/// How often a waiting submit re-reads the store, in case another replica processes its verification.
+const WAIT_RECHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The gRPC service: shared, cheap to clone.
+#[derive(Clone)]
+pub struct VerificationApi {
+    store: Arc<dyn Store>,
+    screener: Arc<Screener>,
+    directory: Arc<Directory>,
+    changes: ChangeFeed,
+    auth: Authenticator,
+    max_wait_for_result: Duration,
+}
+
+impl VerificationApi {
+    /// Builds the service over its collaborators.
+    pub fn new(
+        store: Arc<dyn Store>,
+        screener: Arc<Screener>,
+        directory: Arc<Directory>,
+        changes: ChangeFeed,
+        auth: Authenticator,
+        max_wait_for_result: Duration,
+    ) -> Self {
+        VerificationApi { store, screener, directory, changes, auth, max_wait_for_result }
+    }
+
+    /// Screens, routes and stores a submission; returns the stored verification and whether it was replayed.
+    async fn submit(&self, submission: Submission) -> Result<(Verification, bool), ApiError> {
+        let screening = self.screener.screen_request(&submission.request.card);
+        let route = if screening.refuses() { None } else { self.directory.resolve(&submission.request.card) };
+        let now = crate::domain::verification::truncate_to_micros(OffsetDateTime::now_utc());
+        let new = admit(Uuid::now_v7(), submission.request_id, submission.request, screening, route, now);
+        tracing::Span::current().record("verification_id", tracing::field::display(new.id));
+        match self.store.insert_verification(&new).await? {
+            InsertOutcome::Created(verification) => {
+                tracing::info!(
+                    status = verification.status.as_str(),
+                    verdict = verification.screening.verdict.as_str(),
+                    rule = %verification.screening.rule,
+                    carrier = verification.carrier.as_deref().unwrap_or(""),
+                    "verification accepted"
+                );
+                self.changes.publish(&verification);
+                Ok((verification, false))
+            }
+            InsertOutcome::Existing(existing) if existing.fingerprint == new.fingerprint => {
+                tracing::Span::current().record("verification_id", tracing::field::display(existing.id));
+                tracing::info!("idempotent replay of an earlier submit");
+                Ok((existing, true))
+            }
+            InsertOutcome::Existing(existing) => {
+                tracing::info!(existing_id = %existing.id, "request_id reused with different content");
+                Err(ApiError::RequestIdConflict)
+            }
+        }
+    }
+
+    /// Waits until the verification is final or `wait` runs out, and returns its latest stored state.
+    async fn wait_for_final(&self, verification: Verification, wait: Duration) -> Result<Verification, ApiError> {
+        if verification.status.is_final() || wait.is_zero() {
+            return Ok(verification);
+        }
+        let id = verification.id;
+        let mut changes = self.changes.subscribe();
+        // Re-read once after subscribing: the change may have landed between the insert and the subscription.
+        let mut latest = self.store.get_verification(id).await?.unwrap_or(verification);
+        let deadline = tokio::time::Instant::now() + wait;
+        while !latest.status.is_final() {
+            let reread = tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => break,
+                event = changes.recv() => match event {
+                    Ok(event) => event.id == id && event.status.is_final(),
+                    // Missed events: one of them may have been ours.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => break,
+                },
+                // Another replica may be processing it: its changes reach us only through the store.
+                _ = tokio::time::sleep(WAIT_RECHECK_INTERVAL) => true,
+            };
+            if reread && let Some(fresh) = self.store.get_verification(id).await? {
+                latest = fresh;
+            }
+        }
+        Ok(latest)
+    }
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| {
+        let mut violations = Violations::default();
+        violations.add("id", "must be a verification id (UUID)");
+        ApiError::InvalidArgument(violations)
+    })
+}
+
+fn list_query(message: &pb::ListVerificationsRequest) -> Result<ListQuery, ApiError> {
+    let mut violations = Violations::default();
+    let limit = match message.page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        size if size < 0 || size.unsigned_abs() > MAX_PAGE_SIZE => {
+            violations.add("page_size", "must be between 0 and 500");
+            DEFAULT_PAGE_SIZE
+        }
+        size => size.unsigned_abs(),
+    };
+    let mut query = ListQuery { after_cursor: 0, limit, ..ListQuery::default() };
+    for raw in &message.statuses {
+        match status_from_proto(*raw) {
+            Some(status) => query.statuses.push(status),
+            None => violations.add("statuses", "contains an unknown or unspecified status"),
+        }
+    }
+    for raw in &message.outcomes {
+        match outcome_from_proto(*raw) {
+            Some(outcome) => query.outcomes.push(outcome),
+            None => violations.add("outcomes", "contains an unknown or unspecified outcome"),
+        }
+    }
+    for raw in &message.follow_up_states {
+        match follow_up_from_proto(*raw) {
+            Some(state) => query.follow_up_states.push(state),
+            None => violations.add("follow_up_states", "contains an unknown or unspecified state"),
+        }
+    }
+    // Filters are sets: sort so that the same filters in another order share page tokens.
+    query.statuses.sort_by_key(|s| s.as_str());
+    query.statuses.dedup();
+    query.outcomes.sort_by_key(|o| o.as_str());
+    query.outcomes.dedup();
+    query.follow_up_states.sort_by_key(|f| f.as_str());
+    query.follow_up_states.dedup();
+    if !message.page_token.is_empty() {
+        match page_token::decode(&message.page_token, &query) {
+            Ok(token) => query.after_cursor = token.after_cursor,
+            Err(why) => violations.add("page_token", why.to_string()),
+        }
+    }
+    if violations.is_empty() { Ok(query) } else { Err(ApiError::InvalidArgument(violations)) }
+}
+
+#[tonic::async_trait]
+impl VerificationService for VerificationApi {
+    async fn submit_verification(
+        &self,
+        request: Request<pb::SubmitVerificationRequest>,
+    ) -> Result<Response<pb::SubmitVerificationResponse>, Status> {
+        let span = info_span!(
+            "rpc.submit_verification",
+            rpc.method = "SubmitVerification",
+            verification_id = tracing::field::Empty
+        );
+        async move {
+            self.auth.authorize(request.metadata(), "SubmitVerification", &[Role::Website])?;
+            let submission = Submission::try_from(request.into_inner()).map_err(ApiError::InvalidArgument)?;
+            let wait = submission.wait_for_result.min(self.max_wait_for_result);
+            let (verification, replayed) = self.submit(submission).await?;
+            let verification = self.wait_for_final(verification, wait).await?;
+            Ok(Response::new(pb::SubmitVerificationResponse {
+                verification: Some(pb::Verification::from(&verification)),
+                replayed,
+            }))
+        }
+        .instrument(span)
+        .await
+        .map_err(|error: ApiError| Status::from(error))
+    }
+
+    async fn get_verification(
+        &self,
+        request: Request<pb::GetVerificationRequest>,
+    ) -> Result<Response<pb::GetVerificationResponse>, Status> {
+        let span =
+            info_span!("rpc.get_verification", rpc.method = "GetVerification", verification_id = tracing::field::Empty);
+        async move {
+            self.auth.authorize(request.metadata(), "GetVerification", &[Role::Admissions])?;
+            let id = parse_id(&request.get_ref().id)?;
+            tracing::Span::current().record("verification_id", tracing::field::display(id));
+            let verification = self.store.get_verification(id).await?.ok_or(ApiError::NotFound)?;
+            Ok(Response::new(pb::GetVerificationResponse { verification: Some(pb::Verification::from(&verification)) }))
+        }
+        .instrument(span)
+        .await
+        .map_err(|error: ApiError| Status::from(error))
+    }
+
+    async fn list_verifications(
+        &self,
+        request: Request<pb::ListVerificationsRequest>,
+    ) -> Result<Response<pb::ListVerificationsResponse>, Status> {
+        let span = info_span!("rpc.list_verifications", rpc.method = "ListVerifications");
+        async move {
+            self.auth.authorize(request.metadata(), "ListVerifications", &[Role::Admissions])?;
+            let query = list_query(request.get_ref())?;
+            let page = self.store.list_verifications(&query).await?;
+            let last_cursor = page.last().map_or(query.after_cursor, |v| v.change_cursor);
+            tracing::debug!(returned = page.len(), "listed verifications");
+            Ok(Response::new(pb::ListVerificationsResponse {
+                verifications: page.iter().map(pb::Verification::from).collect(),
+                next_page_token: page_token::encode(last_cursor, &query),
+            }))
+        }
+        .instrument(span)
+        .await
+        .map_err(|error: ApiError| Status::from(error))
+    }
+}

@@ -1,0 +1,587 @@
+//! The Change Healthcare / Stedi "eligibility v3" JSON connector: `POST {base_url}/medicalnetwork/eligibility/v3`.
+//!
+//! Three parts, the first two pure:
+//! * [`build_request`]: the request body for one attempt (a fresh 9-digit control number each time);
+//! * [`interpret_response`]: what an HTTP status and body mean ([`AttemptResult`] and the carrier's error code).
+//!   Payers answer rejections with HTTP 200 and 400 alike, so AAA codes in the body decide, not the status;
+//!   429 and 5xx are server errors whatever the body says. The AAA code table is [`super::aaa`];
+//!   normalisation into the benefit summary is [`super::json_summary`];
+//! * [`EligibilityJsonConnector`]: the HTTP call (timeouts from the route, bearer token from the environment,
+//!   latency measured, raw bodies kept for the store). It logs status codes and classes with the verification
+//!   id, never a name, date of birth or member ID.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rand::Rng;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use serde_json::{Map, Value, json};
+
+use super::aaa::{self, AaaClass};
+use super::json_summary::{self, array, text};
+use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
+use crate::domain::{
+    AttemptResult, AttemptResultClass, CoverageFinding, EligibilityAnswer, Person, PlanFacts, Relationship,
+};
+
+/// The path the connector appends to a route's base URL.
+pub const ELIGIBILITY_PATH: &str = "/medicalnetwork/eligibility/v3";
+/// The tracing header sent with every call: the verification id, which is not PHI.
+pub const VERIFICATION_ID_HEADER: &str = "x-verification-id";
+/// Largest response body read; a bigger one is an invalid response (real answers are well under 1 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest `Retry-After` honoured; a carrier asking for more is waited for this long at most.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+// ---------------------------------------------------------------------------------------------------------
+// Request
+// ---------------------------------------------------------------------------------------------------------
+
+/// A fresh 9-digit control number (X12 ST02/BHT03 equivalent) for one attempt, stored with the raw request so
+/// the attempt can be traced with the carrier.
+pub fn new_control_number() -> String {
+    format!("{:09}", rand::rng().random_range(0..1_000_000_000u32))
+}
+
+/// `YYYYMMDD`, as the JSON API wants dates.
+fn compact_date(date: time::Date) -> String {
+    format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+/// The member ID as sent: upper case, spaces removed (cards print them for readability; payers do not store
+/// them). Hyphens stay: some payers' IDs contain them.
+fn member_id_for_request(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// The X12 individual relationship code (INS02) of a dependent: `01` spouse, `19` child, `34` other adult.
+fn relationship_code(relationship: Relationship) -> Option<&'static str> {
+    match relationship {
+        Relationship::SelfInsured => None,
+        Relationship::Spouse => Some("01"),
+        Relationship::Child => Some("19"),
+        Relationship::Other => Some("34"),
+    }
+}
+
+fn person_json(person: &Person) -> Map<String, Value> {
+    let mut object = Map::new();
+    object.insert("firstName".into(), Value::String(person.first_name.clone()));
+    object.insert("lastName".into(), Value::String(person.last_name.clone()));
+    if let Some(middle) = &person.middle_name {
+        object.insert("middleName".into(), Value::String(middle.clone()));
+    }
+    object.insert("dateOfBirth".into(), Value::String(compact_date(person.date_of_birth)));
+    object
+}
+
+/// The eligibility v3 request body for one attempt. The subscriber is the policy holder; when the applicant is
+/// someone else on the policy, the applicant is sent as the dependent with the relationship code.
+pub fn build_request(query: &EligibilityQuery<'_>, control_number: &str) -> Value {
+    let request = query.request;
+    let mut subscriber = Map::new();
+    subscriber.insert("memberId".into(), Value::String(member_id_for_request(request.card.member_id.as_str())));
+    subscriber.extend(person_json(request.policy_holder()));
+    if let Some(group) = &request.card.group_number {
+        subscriber.insert("groupNumber".into(), Value::String(group.clone()));
+    }
+    let mut body = json!({
+        "controlNumber": control_number,
+        "tradingPartnerServiceId": query.payer_id,
+        "provider": {
+            "organizationName": query.provider.organization_name,
+            "npi": query.provider.npi,
+        },
+        "subscriber": subscriber,
+        "encounter": { "serviceTypeCodes": query.service_types },
+    });
+    if let (Some(code), Some(_)) = (relationship_code(request.relationship), &request.subscriber) {
+        let mut dependent = person_json(&request.applicant);
+        dependent.insert("individualRelationshipCode".into(), Value::String(code.to_owned()));
+        if let Value::Object(object) = &mut body {
+            object.insert("dependents".into(), Value::Array(vec![Value::Object(dependent)]));
+        }
+    }
+    body
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Response
+// ---------------------------------------------------------------------------------------------------------
+
+/// One AAA rejection found in a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rejection {
+    code: String,
+    class: AaaClass,
+}
+
+/// Every AAA rejection in a body: top-level `errors[]` and the `aaaErrors[]` of subscriber, dependents,
+/// provider and payer. Change Healthcare puts the code in `code` (with `field: "AAA"`) or, in some sandbox
+/// answers, in `field` itself; entries without a code-shaped value (validation messages, the "Transaction
+/// contained a AAA rejection" marker) are not rejections.
+fn aaa_rejections(doc: &Value, http_status: u16) -> Vec<Rejection> {
+    let mut entries: Vec<&Value> = array(doc, "errors").iter().collect();
+    for holder in ["subscriber", "provider", "payer", "dependent"] {
+        if let Some(object) = doc.get(holder) {
+            entries.extend(array(object, "aaaErrors"));
+        }
+    }
+    for dependent in array(doc, "dependents") {
+        entries.extend(array(dependent, "aaaErrors"));
+    }
+    let mut rejections: Vec<Rejection> = Vec::new();
+    for entry in entries {
+        let field = text(entry, "field");
+        let candidate = text(entry, "code")
+            .filter(|code| aaa::looks_like_code(code))
+            .or_else(|| field.clone().filter(|f| f.as_ref() != "AAA" && aaa::looks_like_code(f)));
+        let Some(code) = candidate else { continue };
+        let marked =
+            field.as_deref() == Some("AAA") || entry.get("followupAction").is_some() || entry.get("location").is_some();
+        if !marked && aaa::lookup(&code).is_none() {
+            continue;
+        }
+        if rejections.iter().all(|r| r.code != code.as_ref()) {
+            let class = aaa::classify(&code, http_status);
+            rejections.push(Rejection { code: code.into_owned(), class });
+        }
+    }
+    rejections
+}
+
+fn failed(class: AttemptResultClass, detail: impl Into<String>, retry_after: Option<Duration>) -> AttemptResult {
+    AttemptResult::Failed { class, detail: detail.into(), retry_after }
+}
+
+/// Our own words for a code (never the payer's description, which may quote what was sent).
+fn describe(code: &str) -> String {
+    match aaa::lookup(code) {
+        Some(row) => format!("AAA {code}: {}", row.description),
+        None => format!("AAA {code}: unknown reject reason"),
+    }
+}
+
+/// Decides from the AAA rejections of a body. The most serious class wins: a set-up or unknown problem
+/// (an operator or a person must act, and fixing the applicant's details would not help) over a demographics
+/// mismatch over member not found over transient (retrying cannot fix a data problem).
+fn from_rejections(rejections: &[Rejection], retry_after: Option<Duration>) -> (AttemptResult, Option<String>) {
+    let first = |wanted: &[AaaClass]| rejections.iter().find(|r| wanted.contains(&r.class));
+    if let Some(rejection) = first(&[AaaClass::ProviderSetup, AaaClass::Other]) {
+        let class_words = match rejection.class {
+            AaaClass::ProviderSetup => "provider or payer set-up",
+            _ => "carrier refused the request",
+        };
+        let detail = format!("{} ({class_words})", describe(&rejection.code));
+        return (failed(AttemptResultClass::Rejected, detail, None), Some(format!("AAA:{}", rejection.code)));
+    }
+    if let Some(rejection) = first(&[AaaClass::DemographicsMismatch]) {
+        let mut fields: Vec<&str> = Vec::new();
+        for r in rejections.iter().filter(|r| r.class == AaaClass::DemographicsMismatch) {
+            if let Some(field) = aaa::lookup(&r.code).and_then(|row| row.hint)
+                && !fields.contains(&field)
+            {
+                fields.push(field);
+            }
+        }
+        let fields = if fields.is_empty() { "name or date of birth".to_owned() } else { fields.join(" and ") };
+        let hint = format!("the carrier's records do not match the {fields}: correct it and submit again");
+        return answered_finding(CoverageFinding::DemographicsMismatch, &rejection.code, Some(hint));
+    }
+    if let Some(rejection) = first(&[AaaClass::MemberNotFound]) {
+        let hint = aaa::lookup(&rejection.code)
+            .and_then(|row| row.hint)
+            .map(|hint| format!("carrier found no such member: {hint}"));
+        return answered_finding(CoverageFinding::MemberNotFound, &rejection.code, hint);
+    }
+    match rejections.first() {
+        Some(rejection) => (
+            failed(AttemptResultClass::CarrierBusy, describe(&rejection.code), retry_after),
+            Some(format!("AAA:{}", rejection.code)),
+        ),
+        None => (failed(AttemptResultClass::InvalidResponse, "no rejection found", None), None),
+    }
+}
+
+fn answered_finding(finding: CoverageFinding, code: &str, hint: Option<String>) -> (AttemptResult, Option<String>) {
+    let error_code = format!("AAA:{code}");
+    let answer = EligibilityAnswer {
+        finding,
+        summary: Default::default(),
+        plan_facts: PlanFacts::default(),
+        error_code: Some(error_code.clone()),
+        hint,
+    };
+    (AttemptResult::Answered(Box::new(answer)), Some(error_code))
+}
+
+/// What one HTTP answer from an eligibility v3 endpoint means. Pure and total: any status and any body give
+/// an [`AttemptResult`], never a panic.
+///
+/// * 429 and 5xx: [`AttemptResultClass::ServerError`] (transient), honouring `retry_after`; code `HTTP:<status>`.
+/// * AAA codes in the body (on any other status): see [`super::aaa`] and the private `from_rejections`
+///   rule; member not found and demographics mismatch are answers, transient codes are
+///   [`AttemptResultClass::CarrierBusy`], the rest [`AttemptResultClass::Rejected`]; code `AAA:<code>`.
+/// * Other 4xx: [`AttemptResultClass::Rejected`] (`HTTP:<status>`); other non-2xx statuses and 2xx bodies that
+///   are not an eligibility answer: [`AttemptResultClass::InvalidResponse`].
+/// * A 2xx answer with a coverage status: active or inactive, with the normalised summary and plan facts.
+pub fn interpret_response(
+    http_status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+) -> (AttemptResult, Option<String>) {
+    let http_code = || Some(format!("HTTP:{http_status}"));
+    if http_status == 429 || (500..600).contains(&http_status) {
+        let detail = format!("HTTP {http_status} from the carrier");
+        return (failed(AttemptResultClass::ServerError, detail, retry_after), http_code());
+    }
+    let success = (200..300).contains(&http_status);
+    let client_error = (400..500).contains(&http_status);
+    let doc = match serde_json::from_str::<Value>(body) {
+        Ok(doc @ Value::Object(_)) => doc,
+        _ if client_error => {
+            let detail = format!("HTTP {http_status} from the carrier (body is not eligibility JSON)");
+            return (failed(AttemptResultClass::Rejected, detail, None), http_code());
+        }
+        _ => {
+            let detail = format!("HTTP {http_status}: body is not a JSON object");
+            return (failed(AttemptResultClass::InvalidResponse, detail, None), (!success).then(http_code).flatten());
+        }
+    };
+
+    let rejections = aaa_rejections(&doc, http_status);
+    if !rejections.is_empty() {
+        return from_rejections(&rejections, retry_after);
+    }
+    if client_error {
+        let detail = match http_status {
+            401 | 403 => format!("HTTP {http_status}: the carrier refused our credentials"),
+            _ => format!("HTTP {http_status}: the carrier refused the request"),
+        };
+        return (failed(AttemptResultClass::Rejected, detail, None), http_code());
+    }
+    if !success {
+        let detail = format!("unexpected HTTP {http_status} from the carrier");
+        return (failed(AttemptResultClass::InvalidResponse, detail, None), http_code());
+    }
+    match json_summary::coverage_finding(&doc) {
+        Some(finding) => {
+            let answer = EligibilityAnswer {
+                finding,
+                summary: json_summary::summarise(&doc),
+                plan_facts: json_summary::plan_facts(&doc),
+                error_code: None,
+                hint: None,
+            };
+            (AttemptResult::Answered(Box::new(answer)), None)
+        }
+        None if !array(&doc, "errors").is_empty() || doc.get("errors").is_some_and(Value::is_object) => {
+            (failed(AttemptResultClass::Rejected, "carrier reported errors without an AAA code", None), None)
+        }
+        None => (failed(AttemptResultClass::InvalidResponse, "answer carries no coverage status", None), None),
+    }
+}
+
+/// Parses a `Retry-After` value: delay seconds, or an HTTP date (relative to `now`). Capped at
+/// [`MAX_RETRY_AFTER`]; unparseable values are ignored.
+pub fn parse_retry_after(raw: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    let raw = raw.trim();
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds: u64 = raw.parse().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
+    }
+    let at = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822).ok()?;
+    let delay = at - now;
+    Some(Duration::try_from(delay).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connector
+// ---------------------------------------------------------------------------------------------------------
+
+/// Speaks eligibility v3 JSON to one carrier route, with its own HTTP client.
+pub struct EligibilityJsonConnector {
+    route_id: String,
+    endpoint: reqwest::Url,
+    client: reqwest::Client,
+    /// `Bearer <token>`, marked sensitive so it never shows in debug output.
+    authorization: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for EligibilityJsonConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EligibilityJsonConnector")
+            .field("route_id", &self.route_id)
+            .field("endpoint", &self.endpoint.as_str())
+            .field("authenticated", &self.authorization.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EligibilityJsonConnector {
+    /// Builds the connector for a route: endpoint URL, HTTP client with the route's connect and request
+    /// timeouts, and the bearer token read once from the environment variable the route names.
+    pub fn new(route: &CarrierRoute) -> Result<Self, ConnectorError> {
+        let endpoint = format!("{}{ELIGIBILITY_PATH}", route.base_url.trim_end_matches('/'));
+        let endpoint = reqwest::Url::parse(&endpoint)
+            .map_err(|error| ConnectorError::InvalidUrl { route: route.id.clone(), reason: error.to_string() })?;
+        let authorization = match &route.credential_env {
+            None => None,
+            Some(env) => {
+                let token = std::env::var(env)
+                    .ok()
+                    .filter(|token| !token.trim().is_empty())
+                    .ok_or_else(|| ConnectorError::MissingCredential { route: route.id.clone(), env: env.clone() })?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+                    .map_err(|_| ConnectorError::InvalidCredential { route: route.id.clone(), env: env.clone() })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
+        // reqwest is built without a bundled TLS provider; main installs ring. Installing it here too keeps
+        // the connector usable from tests and tools (a second install is a harmless no-op error).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(route.connect_timeout)
+            .timeout(route.request_timeout)
+            // Keep warm connections for bursts (the load tests run a thousand calls in flight), but not
+            // forever: carriers drop idle connections on their side after a minute or so.
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            // An eligibility endpoint that redirects is misconfigured; following it could send PHI elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("insurance-verifier/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| ConnectorError::Client { route: route.id.clone(), reason: error.to_string() })?;
+        Ok(EligibilityJsonConnector { route_id: route.id.clone(), endpoint, client, authorization })
+    }
+
+    /// The full endpoint URL this connector posts to.
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
+    }
+
+    /// Sends the request and reads the answer. Err: a transport failure already classified.
+    async fn exchange(
+        &self,
+        query: &EligibilityQuery<'_>,
+        body: String,
+    ) -> Result<(u16, Option<Duration>, String), AttemptResult> {
+        let mut request = self
+            .client
+            .post(self.endpoint.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .header(VERIFICATION_ID_HEADER, query.verification_id.to_string())
+            .body(body);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        let mut response = request.send().await.map_err(|error| transport_failure(&error))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, time::OffsetDateTime::now_utc()));
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|error| transport_failure(&error))? {
+            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(failed(AttemptResultClass::InvalidResponse, "response body too large", None));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        };
+        Ok((status, retry_after, text))
+    }
+}
+
+/// Classifies a transport failure. The detail is ours, not reqwest's text (which carries the URL).
+fn transport_failure(error: &reqwest::Error) -> AttemptResult {
+    if error.is_connect() {
+        failed(AttemptResultClass::ConnectionError, "could not connect to the carrier", None)
+    } else if error.is_timeout() {
+        failed(AttemptResultClass::Timeout, "no answer from the carrier before the deadline", None)
+    } else {
+        failed(AttemptResultClass::ConnectionError, "connection to the carrier failed mid-exchange", None)
+    }
+}
+
+fn result_class(result: &AttemptResult) -> AttemptResultClass {
+    match result {
+        AttemptResult::Answered(_) => AttemptResultClass::Answered,
+        AttemptResult::Failed { class, .. } => *class,
+    }
+}
+
+#[async_trait]
+impl Connector for EligibilityJsonConnector {
+    async fn check_eligibility(&self, query: EligibilityQuery<'_>) -> AttemptOutput {
+        let started = Instant::now();
+        let control_number = new_control_number();
+        let raw_request = build_request(&query, &control_number).to_string();
+        let exchange = self.exchange(&query, raw_request.clone()).await;
+        let latency = started.elapsed();
+        let output = match exchange {
+            Ok((status, retry_after, body)) => {
+                let (result, error_code) = interpret_response(status, retry_after, &body);
+                AttemptOutput {
+                    http_status: Some(status),
+                    raw_request: Some(raw_request),
+                    raw_response: Some(body),
+                    error_code,
+                    result,
+                    latency,
+                }
+            }
+            Err(result) => AttemptOutput {
+                http_status: None,
+                raw_request: Some(raw_request),
+                raw_response: None,
+                error_code: None,
+                result,
+                latency,
+            },
+        };
+        let class = result_class(&output.result);
+        // Status, class and code only: the bodies hold PHI and stay in the store.
+        if class == AttemptResultClass::Answered {
+            tracing::debug!(
+                verification_id = %query.verification_id,
+                attempt = query.attempt_number,
+                carrier = %self.route_id,
+                http_status = output.http_status,
+                result_class = class.as_str(),
+                error_code = output.error_code.as_deref(),
+                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+                "eligibility call answered"
+            );
+        } else {
+            tracing::info!(
+                verification_id = %query.verification_id,
+                attempt = query.attempt_number,
+                carrier = %self.route_id,
+                http_status = output.http_status,
+                result_class = class.as_str(),
+                error_code = output.error_code.as_deref(),
+                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+                "eligibility call failed"
+            );
+        }
+        output
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::carriers::Provider;
+    use crate::domain::test_support::sample_request;
+
+    fn provider() -> Provider {
+        Provider { npi: "1234567893".into(), organization_name: "Bluegrass Recovery IOP".into() }
+    }
+
+    #[test]
+    fn a_self_insured_request_sends_the_applicant_as_subscriber() {
+        let request = sample_request();
+        let provider = provider();
+        let query = EligibilityQuery {
+            verification_id: Uuid::nil(),
+            attempt_number: 1,
+            request: &request,
+            payer_id: "60054",
+            provider: &provider,
+            service_types: &["30", "AI"],
+        };
+
+        let body = build_request(&query, "000000042");
+
+        assert_eq!(body["controlNumber"], "000000042");
+        assert_eq!(body["tradingPartnerServiceId"], "60054");
+        assert_eq!(body["provider"]["npi"], "1234567893");
+        assert_eq!(body["subscriber"]["memberId"], "ACT100001");
+        assert_eq!(body["subscriber"]["dateOfBirth"], "19880412");
+        assert_eq!(body["subscriber"]["groupNumber"], "GRP-2001");
+        assert_eq!(body["encounter"]["serviceTypeCodes"], json!(["30", "AI"]));
+        assert!(body.get("dependents").is_none());
+        assert!(body["subscriber"].get("middleName").is_none());
+    }
+
+    #[test]
+    fn a_dependent_applicant_is_sent_with_the_relationship_code() {
+        let mut request = sample_request();
+        request.relationship = Relationship::Child;
+        request.subscriber = Some(Person {
+            first_name: "Pat".into(),
+            last_name: "Sample".into(),
+            middle_name: Some("Q".into()),
+            date_of_birth: date!(1961 - 07 - 04),
+        });
+        request.card.member_id = crate::domain::MemberId::parse("act 100-001").expect("valid");
+        let provider = provider();
+        let query = EligibilityQuery {
+            verification_id: Uuid::nil(),
+            attempt_number: 2,
+            request: &request,
+            payer_id: "SANDBOX",
+            provider: &provider,
+            service_types: &["30"],
+        };
+
+        let body = build_request(&query, "123456789");
+
+        assert_eq!(body["subscriber"]["firstName"], "Pat");
+        assert_eq!(body["subscriber"]["middleName"], "Q");
+        assert_eq!(body["subscriber"]["dateOfBirth"], "19610704");
+        assert_eq!(body["subscriber"]["memberId"], "ACT100-001");
+        assert_eq!(body["dependents"][0]["firstName"], "Jordan");
+        assert_eq!(body["dependents"][0]["individualRelationshipCode"], "19");
+    }
+
+    #[test]
+    fn control_numbers_are_nine_digits() {
+        for _ in 0..100 {
+            let number = new_control_number();
+            assert_eq!(number.len(), 9);
+            assert!(number.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates_and_is_capped() {
+        let now = datetime!(2015-10-21 07:27:00 UTC);
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("99999999999999999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_missing_credential_is_refused_when_the_connector_is_built() {
+        let mut route = crate::carriers::Directory::sandbox("http://127.0.0.1:9").routes()[0].clone();
+        route.credential_env = Some("IV_TEST_TOKEN_THAT_IS_NEVER_SET".into());
+
+        let error = EligibilityJsonConnector::new(&route).expect_err("missing token");
+
+        assert!(matches!(error, ConnectorError::MissingCredential { .. }));
+        assert!(error.to_string().contains("IV_TEST_TOKEN_THAT_IS_NEVER_SET"));
+    }
+
+    #[test]
+    fn the_endpoint_appends_the_eligibility_path_to_the_base_url() {
+        let route = crate::carriers::Directory::sandbox("http://127.0.0.1:9700/prefix/").routes()[0].clone();
+
+        let connector = EligibilityJsonConnector::new(&route).expect("connector");
+
+        assert_eq!(connector.endpoint(), "http://127.0.0.1:9700/prefix/medicalnetwork/eligibility/v3");
+    }
+}

@@ -1,0 +1,293 @@
+//! Typed, layered configuration: built-in defaults < a TOML file < environment variables (`IV_` prefix,
+//! `__` between levels, e.g. `IV_DISPATCHER__MAX_ATTEMPTS=3`). Validated once at start-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The file read when it exists and no other file is named.
+pub const DEFAULT_CONFIG_FILE: &str = "insurance-verifier.toml";
+/// The hard ceiling on `wait_for_result`: CAQH CORE's real-time response target.
+pub const WAIT_FOR_RESULT_CEILING: Duration = Duration::from_secs(20);
+
+/// Errors reading or validating the configuration. Never contains secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be read or a value has the wrong type.
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] Box<figment::Error>),
+    /// The values were read but make no sense together.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole service configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the gRPC server listens. Default `127.0.0.1:50051`.
+    pub listen_addr: SocketAddr,
+    /// Directory for the embedded SQLite database (created when missing). Default `var`.
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`. Default: a SQLite file
+    /// `insurance-verifier.db` under `data_dir`.
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use (created when missing); default: the server's `search_path`.
+    pub database_schema: Option<String>,
+    /// Most connections the pool opens. Default 10.
+    pub database_max_connections: u32,
+    /// The carrier directory (TOML). Absent: sandbox mode, every card is routed to the built-in simulator.
+    pub carrier_directory: Option<PathBuf>,
+    /// Where the in-process sandbox carrier listens in sandbox mode. Default `127.0.0.1:0` (any free port).
+    pub sandbox_listen_addr: SocketAddr,
+    /// The clinic as the provider in eligibility requests.
+    pub provider: ProviderSettings,
+    /// Submit behaviour.
+    pub submit: SubmitSettings,
+    /// The carrier work loop.
+    pub dispatcher: DispatcherSettings,
+    /// Logs.
+    pub log: LogSettings,
+    /// Bearer tokens per role.
+    pub auth: AuthSettings,
+    /// How long shutdown waits for in-flight RPCs and carrier calls. Default `25s`.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+/// The clinic's identity towards carriers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// The clinic's 10-digit NPI. Default: the CMS documentation example `1234567893` (sandbox only).
+    pub npi: String,
+    /// The clinic's organisation name as carriers know it.
+    pub organization_name: String,
+}
+
+/// Submit behaviour.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitSettings {
+    /// The longest `wait_for_result` honoured; longer requests are capped to it. Default and maximum `20s`.
+    #[serde(with = "humantime_serde")]
+    pub max_wait_for_result: Duration,
+}
+
+/// The carrier work loop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatcherSettings {
+    /// Carrier calls in flight at once in this process. Default 64.
+    pub concurrency: u32,
+    /// How often idle workers look for due work (retries, other replicas' submits). Default `500ms`.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How long a claim is held before another worker may take it over. Must exceed the carrier timeout.
+    /// Default `60s`.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// Attempts per verification, the first included, before it fails as "carrier unavailable". Default 5.
+    pub max_attempts: u32,
+    /// Backoff before the second attempt; doubles each time, with full jitter. Default `2s`.
+    #[serde(with = "humantime_serde")]
+    pub backoff_base: Duration,
+    /// Longest backoff between attempts. Default `5m`.
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    /// Connect timeout for carriers in sandbox mode (the directory sets its own per carrier). Default `2s`.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Request timeout for carriers in sandbox mode. Default `20s` (CAQH CORE real-time target).
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` (for people) or `json` (for log shippers). Default `text`.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `insurance_verifier=debug,info`. `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Bearer tokens per role. Set them through the environment (`IV_AUTH__WEBSITE_TOKENS='["..."]'`) or a file
+/// readable only by the service; they are never logged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Tokens of the website backend: may submit.
+    #[serde(default, serialize_with = "serialize_redacted")]
+    pub website_tokens: Vec<SecretString>,
+    /// Tokens of admissions dashboards: may get and list.
+    #[serde(default, serialize_with = "serialize_redacted")]
+    pub admissions_tokens: Vec<SecretString>,
+    /// Tokens of ops tooling: may read health and metrics.
+    #[serde(default, serialize_with = "serialize_redacted")]
+    pub ops_tokens: Vec<SecretString>,
+}
+
+impl AuthSettings {
+    /// True when no token of any role is configured: authentication is off and only loopback is allowed.
+    pub fn is_disabled(&self) -> bool {
+        self.website_tokens.is_empty() && self.admissions_tokens.is_empty() && self.ops_tokens.is_empty()
+    }
+}
+
+fn serialize_redacted<S: serde::Serializer>(tokens: &[SecretString], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(tokens.iter().map(|_| "<redacted>"))
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("var"),
+            database_url: None,
+            database_schema: None,
+            database_max_connections: 10,
+            carrier_directory: None,
+            sandbox_listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            provider: ProviderSettings {
+                npi: "1234567893".to_owned(),
+                organization_name: "Sandbox Recovery Clinic".to_owned(),
+            },
+            submit: SubmitSettings { max_wait_for_result: WAIT_FOR_RESULT_CEILING },
+            dispatcher: DispatcherSettings {
+                concurrency: 64,
+                poll_interval: Duration::from_millis(500),
+                lease: Duration::from_secs(60),
+                max_attempts: 5,
+                backoff_base: Duration::from_secs(2),
+                backoff_max: Duration::from_secs(300),
+                connect_timeout: Duration::from_secs(2),
+                request_timeout: Duration::from_secs(20),
+            },
+            log: LogSettings { format: LogFormat::Text, filter: "info".to_owned() },
+            auth: AuthSettings::default(),
+            shutdown_grace: Duration::from_secs(25),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads defaults, then `file` (or `insurance-verifier.toml` when it exists and no file is named), then
+    /// `IV_*` environment variables, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+            None => {}
+        }
+        let settings: Settings = figment.merge(Env::prefixed("IV_").split("__")).extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks the values against each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.auth.is_disabled() && !self.listen_addr.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "no bearer tokens are configured, so the service only listens on loopback; refusing to listen on \
+                 {}: set auth.website_tokens / auth.admissions_tokens (IV_AUTH__WEBSITE_TOKENS=...) or listen on \
+                 127.0.0.1",
+                self.listen_addr
+            )));
+        }
+        let all_tokens =
+            self.auth.website_tokens.iter().chain(&self.auth.admissions_tokens).chain(&self.auth.ops_tokens);
+        if all_tokens.clone().any(|t| t.expose_secret().len() < 16) {
+            return Err(ConfigError::Invalid("every bearer token must be at least 16 characters".to_owned()));
+        }
+        if self.submit.max_wait_for_result > WAIT_FOR_RESULT_CEILING {
+            return Err(ConfigError::Invalid("submit.max_wait_for_result may be at most 20s".to_owned()));
+        }
+        if self.dispatcher.concurrency == 0 || self.dispatcher.max_attempts == 0 {
+            return Err(ConfigError::Invalid("dispatcher.concurrency and max_attempts must be at least 1".to_owned()));
+        }
+        if self.dispatcher.lease <= self.dispatcher.request_timeout {
+            return Err(ConfigError::Invalid(
+                "dispatcher.lease must be longer than dispatcher.request_timeout, or a slow call loses its claim"
+                    .to_owned(),
+            ));
+        }
+        if self.provider.npi.len() != 10 || !self.provider.npi.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid("provider.npi must be 10 digits".to_owned()));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid("database_max_connections must be at least 1".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: `database_url`, or the SQLite file under `data_dir`.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("insurance-verifier.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_use_sqlite_under_the_data_dir() {
+        let settings = Settings::default();
+        assert!(settings.validate().is_ok());
+        assert_eq!(settings.effective_database_url(), "sqlite://var/insurance-verifier.db");
+        assert_eq!(settings.listen_addr.to_string(), "127.0.0.1:50051");
+    }
+
+    #[test]
+    fn listening_beyond_loopback_without_tokens_is_refused() {
+        let settings = Settings { listen_addr: "0.0.0.0:50051".parse().expect("addr"), ..Settings::default() };
+        let error = settings.validate().expect_err("must refuse");
+        assert!(error.to_string().contains("loopback"));
+    }
+
+    #[test]
+    fn listening_beyond_loopback_with_tokens_is_allowed() {
+        let mut settings = Settings { listen_addr: "0.0.0.0:50051".parse().expect("addr"), ..Settings::default() };
+        settings.auth.website_tokens.push(SecretString::from("website-token-0123456789"));
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn short_tokens_and_overlong_waits_are_refused() {
+        let mut settings = Settings::default();
+        settings.auth.ops_tokens.push(SecretString::from("short"));
+        assert!(settings.validate().is_err());
+        let settings =
+            Settings { submit: SubmitSettings { max_wait_for_result: Duration::from_secs(21) }, ..Settings::default() };
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn serialised_settings_never_show_tokens() {
+        let mut settings = Settings::default();
+        settings.auth.admissions_tokens.push(SecretString::from("admissions-secret-0123456789"));
+        let shown = serde_json::to_string(&settings).expect("serialise");
+        assert!(!shown.contains("admissions-secret"));
+    }
+}

@@ -1,0 +1,294 @@
+//! The durable work loop: claim due pending verifications from the store, call the carrier, screen the answer
+//! again, record the attempt and its transition in one transaction, and announce the change.
+//!
+//! Work lives in the store, not in memory: a verification accepted by any replica is picked up by whichever
+//! dispatcher claims it first, and work held by a process that died is taken over when its lease expires.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, info_span};
+
+use crate::carriers::eligibility_json::EligibilityJsonConnector;
+use crate::carriers::{AttemptOutput, Connector, Directory, EligibilityQuery, Provider, WireFormat};
+use crate::domain::lifecycle::decide;
+use crate::domain::verification::truncate_to_micros;
+use crate::domain::{AttemptResult, AttemptResultClass, CarrierAttempt, Outcome, RetryPolicy, Transition};
+use crate::screening::Screener;
+use crate::store::{ClaimedWork, Store, StoreError};
+
+mod feed;
+
+pub use feed::{ChangeEvent, ChangeFeed};
+
+/// Service types asked when the directory names none: plan level, substance abuse, mental health.
+const DEFAULT_SERVICE_TYPES: [&str; 3] = ["30", "AI", "MH"];
+
+/// Errors building the dispatcher.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// A carrier route's connector could not be built (bad URL, TLS set-up).
+    #[error("carrier route {carrier}: {reason}")]
+    Connector {
+        /// The route id.
+        carrier: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How the work loop behaves.
+#[derive(Debug, Clone)]
+pub struct DispatcherSettings {
+    /// This worker's name in leases (host and process), for ops.
+    pub worker_id: String,
+    /// Carrier calls in flight at once.
+    pub concurrency: u32,
+    /// How often idle workers look for due work.
+    pub poll_interval: Duration,
+    /// Claim lease length.
+    pub lease: Duration,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+}
+
+/// The carrier work loop of one process.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    directory: Arc<Directory>,
+    connectors: HashMap<String, Arc<dyn Connector>>,
+    screener: Arc<Screener>,
+    provider: Provider,
+    changes: ChangeFeed,
+    settings: DispatcherSettings,
+}
+
+impl Dispatcher {
+    /// Builds the dispatcher and one connector (with its own HTTP client) per carrier route.
+    pub fn new(
+        store: Arc<dyn Store>,
+        directory: Arc<Directory>,
+        screener: Arc<Screener>,
+        provider: Provider,
+        changes: ChangeFeed,
+        settings: DispatcherSettings,
+    ) -> Result<Self, DispatchError> {
+        let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
+        for route in directory.routes() {
+            let connector: Arc<dyn Connector> = match route.format {
+                WireFormat::EligibilityJsonV3 => Arc::new(
+                    EligibilityJsonConnector::new(route)
+                        .map_err(|e| DispatchError::Connector { carrier: route.id.clone(), reason: e.to_string() })?,
+                ),
+            };
+            connectors.insert(route.id.clone(), connector);
+        }
+        Ok(Dispatcher { store, directory, connectors, screener, provider, changes, settings })
+    }
+
+    /// Runs until `shutdown` is cancelled, then stops claiming and waits up to `grace` for calls in flight.
+    /// Claims still unfinished after that are released so another replica can take them at once.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken, grace: Duration) {
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency as usize));
+        let tracker = TaskTracker::new();
+        // Cancelled only when the grace period is over: calls still running then are abandoned and their
+        // claims released, so another replica takes them at once instead of after the lease.
+        let hard_stop = CancellationToken::new();
+        tracing::info!(worker = %self.settings.worker_id, concurrency = self.settings.concurrency, "dispatcher started");
+        while !shutdown.is_cancelled() {
+            // Claim only as much as we can start now: claimed work that waits in memory would hold leases idle.
+            let free = permits.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    permit = permits.clone().acquire_owned() => drop(permit),
+                }
+                continue;
+            }
+            let batch = u32::try_from(free).unwrap_or(u32::MAX).min(64);
+            let now = truncate_to_micros(OffsetDateTime::now_utc());
+            let claimed = match self.store.claim_due(&self.settings.worker_id, now, self.settings.lease, batch).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(error = %error, "claiming work failed; retrying after the poll interval");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                    }
+                    continue;
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.changes.work_available() => {}
+                    _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                }
+                continue;
+            }
+            for work in claimed {
+                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                    // Cannot happen (we claimed at most `free`), but never hold a claim we cannot start.
+                    self.release(&work).await;
+                    continue;
+                };
+                let dispatcher = Arc::clone(&self);
+                let cancel = hard_stop.clone();
+                tracker.spawn(async move {
+                    dispatcher.process(work, cancel).await;
+                    drop(permit);
+                });
+            }
+        }
+        tracker.close();
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            tracing::warn!(in_flight = tracker.len(), "shutdown grace period over: abandoning carrier calls in flight");
+            hard_stop.cancel();
+            // Releasing is one quick write per claim; do not wait on a database that is not answering.
+            let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
+        }
+        tracing::info!("dispatcher stopped");
+    }
+
+    async fn release(&self, work: &ClaimedWork) {
+        if let Err(error) = self.store.release_claim(work).await {
+            tracing::warn!(verification_id = %work.verification_id, error = %error, "releasing a claim failed");
+        }
+    }
+
+    /// Makes one carrier attempt for claimed work and records it.
+    async fn process(&self, work: ClaimedWork, cancel: CancellationToken) {
+        let attempt_number = work.attempts_made + 1;
+        let span = info_span!(
+            "carrier.attempt",
+            verification_id = %work.verification_id,
+            carrier = %work.carrier,
+            payer_id = %work.payer_id,
+            attempt = attempt_number,
+            http_status = tracing::field::Empty,
+            result_class = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        async {
+            let started_at = truncate_to_micros(OffsetDateTime::now_utc());
+            let (output, transition) = match self.call_carrier(&work, attempt_number, &cancel).await {
+                Some(called) => called,
+                None => {
+                    // Shut down before the call finished: give the work back untouched.
+                    self.release(&work).await;
+                    return;
+                }
+            };
+            let span = tracing::Span::current();
+            if let Some(status) = output.http_status {
+                span.record("http_status", status);
+            }
+            let result_class = match &output.result {
+                AttemptResult::Answered(_) => AttemptResultClass::Answered,
+                AttemptResult::Failed { class, .. } => *class,
+            };
+            span.record("result_class", result_class.as_str());
+            if let Some(outcome) = transition.outcome() {
+                span.record("outcome", outcome.as_str());
+            }
+            let attempt = CarrierAttempt {
+                attempt_number: i32::try_from(attempt_number).unwrap_or(i32::MAX),
+                carrier: work.carrier.clone(),
+                started_at,
+                latency: time::Duration::try_from(output.latency).unwrap_or(time::Duration::ZERO),
+                http_status: output.http_status,
+                result_class,
+                error_code: output.error_code.clone(),
+                detail: Some(attempt_detail(&output.result)),
+                raw_request: output.raw_request,
+                raw_response: output.raw_response,
+            };
+            let now = truncate_to_micros(OffsetDateTime::now_utc());
+            match self.store.record_attempt(&work, &attempt, &transition, now).await {
+                Ok(verification) => {
+                    tracing::info!(status = verification.status.as_str(), "carrier attempt recorded");
+                    self.changes.publish(&verification);
+                }
+                Err(StoreError::LeaseLost(_)) => {
+                    tracing::warn!("lease lost before the result was stored; another worker owns the verification");
+                }
+                Err(error) => {
+                    // The claim stays leased and will be retried once it expires; the result is not lost twice.
+                    tracing::error!(error = %error, "recording the carrier attempt failed");
+                }
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+
+    /// Calls the carrier and decides what its answer means. `None` when shutdown cancelled the call.
+    async fn call_carrier(
+        &self,
+        work: &ClaimedWork,
+        attempt_number: u32,
+        cancel: &CancellationToken,
+    ) -> Option<(AttemptOutput, Transition)> {
+        let Some((route, connector)) = self.directory.route(&work.carrier).zip(self.connectors.get(&work.carrier))
+        else {
+            // The directory changed since the request was routed: nothing to call.
+            let output = AttemptOutput {
+                http_status: None,
+                raw_request: None,
+                raw_response: None,
+                error_code: None,
+                result: AttemptResult::Failed {
+                    class: AttemptResultClass::Rejected,
+                    detail: "carrier is no longer in the directory".to_owned(),
+                    retry_after: None,
+                },
+                latency: Duration::ZERO,
+            };
+            let transition = Transition::Fail {
+                outcome: Outcome::CarrierNotSupported,
+                status_detail: "carrier is no longer in the carrier directory: verify by phone".to_owned(),
+            };
+            return Some((output, transition));
+        };
+        let service_types: Vec<&str> = if route.service_types.is_empty() {
+            DEFAULT_SERVICE_TYPES.to_vec()
+        } else {
+            route.service_types.iter().map(String::as_str).collect()
+        };
+        let query = EligibilityQuery {
+            verification_id: work.verification_id,
+            attempt_number,
+            request: &work.request,
+            payer_id: &work.payer_id,
+            provider: &self.provider,
+            service_types: &service_types,
+        };
+        // A call under way when shutdown starts may finish within the grace period; `cancel` fires only when
+        // the run loop stops waiting.
+        let output = tokio::select! {
+            output = connector.check_eligibility(query) => output,
+            _ = cancel.cancelled() => return None,
+        };
+        let answer_screening = match &output.result {
+            AttemptResult::Answered(answer) => self.screener.screen_answer(&answer.plan_facts),
+            AttemptResult::Failed { .. } => None,
+        };
+        let now = OffsetDateTime::now_utc();
+        let transition =
+            decide(&output.result, answer_screening, attempt_number, &self.settings.retry, now, rand::random::<f64>());
+        Some((output, transition))
+    }
+}
+
+/// A PHI-free description of an attempt for the attempt record.
+fn attempt_detail(result: &AttemptResult) -> String {
+    match result {
+        AttemptResult::Answered(answer) => format!("answered: {:?}", answer.finding).to_lowercase(),
+        AttemptResult::Failed { detail, .. } => detail.clone(),
+    }
+}

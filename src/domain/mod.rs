@@ -1,0 +1,57 @@
+//! The domain rules: validated request values, the verification record and its state machine, the benefit
+//! summary. Pure: no I/O, no clock (callers pass `now`), no randomness (callers pass jitter).
+
+pub mod answer;
+pub mod benefits;
+pub mod card;
+pub mod lifecycle;
+pub mod person;
+pub mod validation;
+pub mod verification;
+
+pub use answer::{CoverageFinding, EligibilityAnswer, PlanFacts};
+pub use benefits::{Accumulator, BenefitSummary, CategoryBenefit, CostShare, NetworkTier};
+pub use card::{Contact, InsuranceCard, MemberId, PayerId, PlanType};
+pub use lifecycle::{AttemptResult, NewVerification, RetryPolicy, RouteChoice, Transition};
+pub use person::{Person, Relationship};
+pub use validation::{FieldViolation, Violations};
+pub use verification::{
+    AttemptResultClass, CarrierAttempt, FollowUpState, Outcome, RequestId, ScreeningDecision, Status, Submission,
+    Verdict, Verification, VerificationRequest,
+};
+
+/// Sample values for tests across the crate and its integration tests (synthetic, never real PHI).
+#[doc(hidden)]
+pub mod test_support {
+    use time::macros::date;
+
+    use super::*;
+
+    /// A valid self-insured request with a commercial card.
+    pub fn sample_request() -> VerificationRequest {
+        VerificationRequest {
+            applicant: Person {
+                first_name: "Jordan".to_owned(),
+                last_name: "Sample".to_owned(),
+                middle_name: None,
+                date_of_birth: date!(1988 - 04 - 12),
+            },
+            relationship: Relationship::SelfInsured,
+            subscriber: None,
+            card: InsuranceCard {
+                carrier_name: "Anthem Blue Cross Blue Shield".to_owned(),
+                plan_name: Some("Blue Access PPO".to_owned()),
+                payer_id: None,
+                member_id: MemberId::parse("ACT100001").expect("valid member id"),
+                group_number: Some("GRP-2001".to_owned()),
+                plan_type: PlanType::Employer,
+            },
+            contact: Contact {
+                phone: Some("+15025550142".to_owned()),
+                email: None,
+                preferred_time: Some("weekday mornings".to_owned()),
+            },
+            source: "website".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Insurance verification service for an addiction-treatment clinic.
+//!
+//! The website's insurance form calls [`api`] over gRPC. A request is validated into [`domain`] values,
+//! [`screening`] refuses Medicaid and Medicare up front, [`store`] makes it durable, and [`dispatch`] sends
+//! everything else to the carrier through a [`carriers`] connector, screens the answer again and stores the
+//! normalised result. [`sandbox`] is a built-in carrier simulator for the default run, tests and benchmarks.
+//! [`startup`] wires it all together from [`config`]; [`telemetry`] sets up PHI-safe logs and traces.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod carriers;
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod domain;
+pub mod sandbox;
+pub mod screening;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

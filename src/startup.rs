@@ -1,0 +1,237 @@
+//! Builds the application from its settings: store (migrated), carrier directory (or the in-process sandbox),
+//! dispatcher, and the gRPC server with health and reflection. Binds before returning, so tests can ask for
+//! port 0 and read the real address.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::server::{HealthReporter, HealthService};
+
+use crate::api::pb::verification_service_server::VerificationServiceServer;
+use crate::api::{Authenticator, VerificationApi, pb};
+use crate::carriers::{Directory, DirectoryError, Provider};
+use crate::config::Settings;
+use crate::dispatch::{ChangeFeed, DispatchError, Dispatcher, DispatcherSettings};
+use crate::domain::RetryPolicy;
+use crate::sandbox::{self, SandboxHandle};
+use crate::screening::Screener;
+use crate::store::{self, PostgresStore, Store, StoreError};
+
+/// The gRPC service name health checks report on.
+pub const SERVICE_NAME: &str = "insurance.verification.v1.VerificationService";
+
+/// Why the application could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The store could not be opened or migrated.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The carrier directory could not be loaded.
+    #[error("carrier directory: {0}")]
+    Directory(#[from] DirectoryError),
+    /// A carrier connector could not be built.
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+    /// A socket could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Reflection descriptors could not be registered.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Server(#[from] tonic::transport::Error),
+}
+
+/// Opens (and creates, for SQLite) the store a settings object names, and migrates it.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    let url = settings.effective_database_url();
+    let store: Arc<dyn Store> = match (&settings.database_schema, url.starts_with("postgres")) {
+        (Some(schema), true) => Arc::new(
+            PostgresStore::connect_with_schema(&url, settings.database_max_connections, Some(schema.as_str())).await?,
+        ),
+        _ => store::connect(&url, settings.database_max_connections).await?,
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// A built application, bound and ready to serve.
+pub struct Application {
+    grpc_listener: TcpListener,
+    grpc_addr: SocketAddr,
+    settings: Settings,
+    store: Arc<dyn Store>,
+    api: VerificationApi,
+    dispatcher: Arc<Dispatcher>,
+    health: HealthReporter,
+    sandbox: Option<SandboxHandle>,
+}
+
+impl Application {
+    /// Builds everything and binds the gRPC port. The store is migrated before this returns, and health
+    /// reports SERVING only once [`Application::run_until`] serves.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let store = open_store(&settings).await?;
+        tracing::info!(backend = store.backend(), "store ready (migrations applied)");
+
+        let (directory, sandbox) = match &settings.carrier_directory {
+            Some(path) => (Directory::load(path)?, None),
+            None => {
+                let handle = sandbox::spawn(settings.sandbox_listen_addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr: settings.sandbox_listen_addr, source })?;
+                let directory = Directory::sandbox(&handle.base_url())
+                    .with_timeouts(settings.dispatcher.connect_timeout, settings.dispatcher.request_timeout);
+                tracing::warn!(
+                    sandbox_url = %handle.base_url(),
+                    "SANDBOX MODE: no carrier directory configured; every card goes to the built-in carrier \
+                     simulator and no real carrier is called"
+                );
+                (directory, Some(handle))
+            }
+        };
+        let directory = Arc::new(directory);
+        let screener = Arc::new(Screener::embedded());
+        let changes = ChangeFeed::new(4096);
+        let provider = Provider {
+            npi: settings.provider.npi.clone(),
+            organization_name: settings.provider.organization_name.clone(),
+        };
+        let dispatcher = Arc::new(Dispatcher::new(
+            Arc::clone(&store),
+            Arc::clone(&directory),
+            Arc::clone(&screener),
+            provider,
+            changes.clone(),
+            DispatcherSettings {
+                worker_id: format!("{}-{}", hostname(), std::process::id()),
+                concurrency: settings.dispatcher.concurrency,
+                poll_interval: settings.dispatcher.poll_interval,
+                lease: settings.dispatcher.lease,
+                retry: RetryPolicy {
+                    max_attempts: settings.dispatcher.max_attempts,
+                    base_delay: settings.dispatcher.backoff_base,
+                    max_delay: settings.dispatcher.backoff_max,
+                },
+            },
+        )?);
+
+        let auth = Authenticator::new(&settings.auth);
+        if !auth.is_enabled() {
+            tracing::warn!(
+                listen_addr = %settings.listen_addr,
+                "no bearer tokens configured: authentication is OFF and the service listens on loopback only"
+            );
+        }
+        let api = VerificationApi::new(
+            Arc::clone(&store),
+            screener,
+            directory,
+            changes,
+            auth,
+            settings.submit.max_wait_for_result,
+        );
+
+        let health = HealthReporter::new();
+        health.set_service_status("", ServingStatus::NotServing).await;
+        health.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+
+        let grpc_listener = TcpListener::bind(settings.listen_addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.listen_addr, source })?;
+        let grpc_addr =
+            grpc_listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen_addr, source })?;
+
+        Ok(Application { grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox })
+    }
+
+    /// The address the gRPC server is bound to.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    /// The in-process sandbox carrier, in sandbox mode.
+    pub fn sandbox(&self) -> Option<&SandboxHandle> {
+        self.sandbox.as_ref()
+    }
+
+    /// The store, for tools and tests that inspect what was written.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// Serves gRPC and runs the dispatcher until `shutdown` resolves, then drains: health turns NOT_SERVING,
+    /// the dispatcher stops claiming, and in-flight RPCs and carrier calls get `shutdown_grace` to finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let Application { grpc_listener, grpc_addr, settings, api, dispatcher, health, sandbox, .. } = self;
+        let health_service = HealthServer::new(HealthService::from_health_reporter(health.clone()));
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        // Python grpcio's reflection client and older grpcurl speak only v1alpha.
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let stop = CancellationToken::new();
+        let dispatcher_stop = stop.clone();
+        let grace = settings.shutdown_grace;
+        let dispatcher_task: JoinHandle<()> = tokio::spawn(dispatcher.run(dispatcher_stop, grace));
+
+        let server_stop = stop.clone();
+        let reporter = health.clone();
+        let server_shutdown = async move {
+            tokio::select! {
+                _ = shutdown => {}
+                _ = server_stop.cancelled() => {}
+            }
+            tracing::info!("shutdown requested: draining");
+            reporter.set_service_status("", ServingStatus::NotServing).await;
+            reporter.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+            server_stop.cancel();
+        };
+
+        health.set_service_status("", ServingStatus::Serving).await;
+        health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
+        tracing::info!(%grpc_addr, "serving gRPC");
+        let served = tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(VerificationServiceServer::new(api))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), server_shutdown)
+            .await;
+        stop.cancel();
+        if let Err(error) = dispatcher_task.await {
+            tracing::error!(error = %error, "dispatcher task failed");
+        }
+        if let Some(sandbox) = sandbox {
+            sandbox.shutdown().await;
+        }
+        tracing::info!("stopped");
+        served.map_err(StartupError::from)
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "local".to_owned())
+}

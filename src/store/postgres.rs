@@ -1,0 +1,348 @@
+//! The PostgreSQL store: one database shared by several replicas.
+//!
+//! Claims lease pending work with `FOR UPDATE SKIP LOCKED` in batches, so replicas never wait for each other's
+//! claims and never hold the same verification at once; a lease expires, so work held by a dead replica is
+//! taken over. Recording a result checks the lease token in the same transaction that writes it.
+//!
+//! # The change cursor
+//! Pollers read `change_cursor > X ORDER BY change_cursor` and must never miss a change. A sequence alone does
+//! not give that: a transaction that drew 5 may commit after one that drew 6 was already read, and a poller that
+//! moved past 6 never sees 5. So every cursor is drawn while holding a transaction-scoped advisory lock
+//! (`pg_advisory_xact_lock`), taken as the *last* step of the writing transaction and held until its commit. A
+//! transaction can only draw a cursor after every transaction that drew a smaller one has committed (or rolled
+//! back), so cursors become visible in increasing order. The lock key is this application's class id plus a hash
+//! of the current schema, so deployments (and test schemas) in one database do not serialise each other.
+//!
+//! The cost: commits that change a verification are serialised per schema, for the time from taking the lock
+//! to the end of the commit (one statement, usually a round trip, plus the commit's WAL flush). That bounds
+//! writes to roughly one over that time (thousands per second on local disks); claims and reads take no part in
+//! it. Taking the lock inside the final statement keeps the hold time to that single statement and the commit.
+//! A writer that needs several statements does all the others before it, and after it touches only rows it has
+//! already locked, so the lock cannot take part in a deadlock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, PgConnection, Postgres};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::rows::{
+    AttemptRow, AttemptValues, DbId, DbTime, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow,
+    assemble_page, attempts_of_one, usable_claims,
+};
+use super::sql::{
+    self, APPLY_TRANSITION, CLAIM_ONE, INSERT_ATTEMPT, PENDING_SUMMARY, RELEASE_CLAIM, SELECT_ATTEMPTS,
+    SELECT_VERIFICATION, SELECT_VERIFICATION_BY_REQUEST_ID, attempt_columns, bind_attempt, bind_new_verification,
+    bind_transition, insert_verification_columns, insert_verification_values, verification_columns,
+};
+use super::{ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, Store, StoreError};
+use crate::domain::{CarrierAttempt, NewVerification, Transition, Verification};
+
+/// The migrations of this backend, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A CTE taking the cursor lock (see the module documentation). `1230394929` is `0x49565631`, "IVV1": this
+/// application's advisory-lock class, chosen not to collide with sqlx's migration lock (a single bigint key).
+macro_rules! cursor_lock_cte {
+    () => {
+        "WITH cursor_lock AS MATERIALIZED (SELECT 1 AS no_lock) "
+    };
+}
+
+/// Inserts a verification and assigns its cursor in one statement, so the lock is held only for this
+/// statement and the commit. The lock row feeds the inserted row, so the lock is taken before `nextval`.
+const INSERT_VERIFICATION: &str = concat!(
+    cursor_lock_cte!(),
+    "INSERT INTO verifications (",
+    insert_verification_columns!(),
+    ") SELECT ",
+    insert_verification_values!(),
+    ", nextval('verification_change_cursor') FROM cursor_lock ON CONFLICT DO NOTHING RETURNING ",
+    verification_columns!()
+);
+
+/// Assigns a verification the next cursor, as the last statement of a writing transaction that already holds
+/// the row's lock.
+const BUMP_CURSOR: &str = concat!(
+    cursor_lock_cte!(),
+    "UPDATE verifications SET change_cursor = nextval('verification_change_cursor') FROM cursor_lock ",
+    "WHERE id = $1 RETURNING ",
+    verification_columns!()
+);
+
+/// Leases up to `$2` due verifications for `$3` until `$4`, skipping rows another transaction is claiming or
+/// recording right now. `$1` is now.
+const CLAIM_DUE: &str = concat!(
+    "WITH due AS (SELECT id AS due_id FROM verifications ",
+    "WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) ",
+    "ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) ",
+    "UPDATE verifications SET lease_token = gen_random_uuid(), lease_owner = $3, lease_expires_at = $4 ",
+    "FROM due WHERE id = due_id RETURNING ",
+    verification_columns!()
+);
+
+/// The attempts of a page of verifications.
+const SELECT_PAGE_ATTEMPTS: &str = concat!(
+    "SELECT ",
+    attempt_columns!(),
+    " FROM verification_attempts WHERE verification_id = ANY($1) ORDER BY verification_id, attempt_number"
+);
+
+/// A consistent snapshot for reads that take more than one statement (a row and its attempts).
+const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// The PostgreSQL store. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` URL names, using the connection's default `search_path`.
+    /// Does not migrate.
+    pub async fn connect(database_url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::connect_with_schema(database_url, max_connections, None).await
+    }
+
+    /// Connects like [`PostgresStore::connect`]; with `schema`, first creates that schema when missing and then
+    /// sets it as the `search_path` of every pooled connection, so the tables (and the migrations' bookkeeping)
+    /// live there. Lets several deployments or test runs share one database. The name must be a plain
+    /// lower-case identifier (`[a-z_][a-z0-9_]*`, at most 63 characters).
+    pub async fn connect_with_schema(
+        database_url: &str,
+        max_connections: u32,
+        schema: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(database_url)?;
+        if let Some(schema) = schema {
+            validate_schema_name(schema)?;
+            create_schema(&options, schema).await?;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn read_one(
+        &self,
+        sql: &'static str,
+        key: impl for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send,
+    ) -> Result<Option<Verification>, StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_READ).await?;
+        let Some(row) = sqlx::query_as::<_, VerificationRow>(sql).bind(key).fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(row.id).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        row.into_verification(attempts_of_one(attempts)?).map(Some)
+    }
+}
+
+/// Refuses anything but a plain lower-case identifier: the name is written into SQL (`CREATE SCHEMA`) and into
+/// the connection's `search_path`, where it cannot be a bound parameter.
+fn validate_schema_name(schema: &str) -> Result<(), StoreError> {
+    let mut chars = schema.chars();
+    let valid = schema.len() <= 63
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::Query(sqlx::Error::Configuration(
+            "database schema must be a lower-case identifier: [a-z_][a-z0-9_]*, at most 63 characters".into(),
+        )))
+    }
+}
+
+async fn create_schema(options: &PgConnectOptions, schema: &str) -> Result<(), StoreError> {
+    let mut conn = PgConnection::connect_with(options).await?;
+    // Safe to interpolate: validate_schema_name allows only [a-z0-9_].
+    let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+    let created = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+    // Replicas starting together may race: IF NOT EXISTS is not atomic, the loser gets unique_violation
+    // (23505) or duplicate_schema (42P06). Either way the schema exists.
+    let result = match created {
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("23505" | "42P06")) => Ok(()),
+        other => other.map(|_| ()),
+    };
+    conn.close().await?;
+    Ok(result?)
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        // sqlx holds a database-wide advisory lock while migrating, so replicas starting together take turns.
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn insert_verification(&self, new: &NewVerification) -> Result<InsertOutcome, StoreError> {
+        let values = NewVerificationValues::of(new)?;
+        // One statement in its own transaction. A concurrent insert with the same request id waits on the cursor
+        // lock until the first one commits; its ON CONFLICT then sees the committed row and inserts nothing.
+        let inserted = bind_new_verification!(sqlx::query_as::<_, VerificationRow>(INSERT_VERIFICATION), values)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = inserted {
+            return Ok(InsertOutcome::Created(row.into_verification(Vec::new())?));
+        }
+        // ON CONFLICT only skips a row that conflicts with a committed one, so a fresh read finds it.
+        let existing = match &new.request_id {
+            Some(request_id) => {
+                self.read_one(SELECT_VERIFICATION_BY_REQUEST_ID, request_id.as_str().to_owned()).await?
+            }
+            None => self.read_one(SELECT_VERIFICATION, DbId(new.id)).await?,
+        };
+        existing.map(InsertOutcome::Existing).ok_or_else(|| {
+            StoreError::Corrupt(format!("verification {}: insert conflicted but no conflicting row exists", new.id))
+        })
+    }
+
+    async fn get_verification(&self, id: Uuid) -> Result<Option<Verification>, StoreError> {
+        self.read_one(SELECT_VERIFICATION, DbId(id)).await
+    }
+
+    async fn list_verifications(&self, query: &ListQuery) -> Result<Vec<Verification>, StoreError> {
+        let limit = query.limit.min(MAX_LIST_LIMIT);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin_with(BEGIN_READ).await?;
+        let rows = sql::list_page_query::<Postgres>(query, limit)
+            .build_query_as::<VerificationRow>()
+            .fetch_all(&mut *tx)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id.0).collect();
+        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_PAGE_ATTEMPTS).bind(ids).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        assemble_page(rows, attempts)
+    }
+
+    async fn claim_due(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedWork>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let lease_values = LeaseValues::new(now, lease);
+        let rows = sqlx::query_as::<_, VerificationRow>(CLAIM_DUE)
+            .bind(lease_values.now)
+            .bind(i64::from(limit))
+            .bind(worker)
+            .bind(lease_values.expires_at)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(usable_claims(rows))
+    }
+
+    async fn claim_one(
+        &self,
+        id: Uuid,
+        worker: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<ClaimedWork>, StoreError> {
+        let lease_values = LeaseValues::new(now, lease);
+        // A plain UPDATE: if another transaction is claiming or recording this row right now, it waits for it
+        // and then re-checks the conditions against the committed row.
+        let row = sqlx::query_as::<_, VerificationRow>(CLAIM_ONE)
+            .bind(DbId(id))
+            .bind(lease_values.token)
+            .bind(worker)
+            .bind(lease_values.expires_at)
+            .bind(lease_values.now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(VerificationRow::into_claimed).transpose()
+    }
+
+    async fn record_attempt(
+        &self,
+        claim: &ClaimedWork,
+        attempt: &CarrierAttempt,
+        transition: &Transition,
+        now: OffsetDateTime,
+    ) -> Result<Verification, StoreError> {
+        let id = DbId(claim.verification_id);
+        let values = TransitionValues::of(transition)?;
+        let mut tx = self.pool.begin().await?;
+        // Checks the lease and locks the row until commit: a claimer that wants it after the lease expired
+        // waits, then sees it no longer pending or no longer leased to anyone.
+        let applied: Option<DbId> = bind_transition!(
+            sqlx::query_scalar(APPLY_TRANSITION),
+            id,
+            DbId(claim.lease_token),
+            values,
+            DbTime::new(now)
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if applied.is_none() {
+            tx.rollback().await?;
+            return Err(StoreError::LeaseLost(claim.verification_id));
+        }
+        bind_attempt!(sqlx::query(INSERT_ATTEMPT), AttemptValues::of(claim.verification_id, attempt))
+            .execute(&mut *tx)
+            .await?;
+        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(id).fetch_all(&mut *tx).await?;
+        // Last: the cursor (takes the cursor lock until commit).
+        let row = sqlx::query_as::<_, VerificationRow>(BUMP_CURSOR).bind(id).fetch_one(&mut *tx).await?;
+        // Commit before decoding: the result is stored even if the updated row then fails to decode.
+        tx.commit().await?;
+        row.into_verification(attempts_of_one(attempts)?)
+    }
+
+    async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {
+        sqlx::query(RELEASE_CLAIM)
+            .bind(DbId(claim.verification_id))
+            .bind(DbId(claim.lease_token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn pending_summary(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError> {
+        let (count, oldest): (i64, Option<DbTime>) = sqlx::query_as(PENDING_SUMMARY).fetch_one(&self.pool).await?;
+        Ok((u64::try_from(count).unwrap_or(0), oldest.map(|t| t.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_plain_lower_case_identifiers() {
+        for good in ["iv", "_t", "iv_test_0123abcd", &"a".repeat(63)] {
+            assert!(validate_schema_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "1abc", "Public", "a-b", "a\"b", "a;drop", &"a".repeat(64)] {
+            assert!(validate_schema_name(bad).is_err(), "{bad}");
+        }
+    }
+}

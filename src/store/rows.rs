@@ -1,0 +1,568 @@
+//! Row <-> domain mapping shared by both backends.
+//!
+//! Three column codecs ([`DbId`], [`DbTime`], [`DbJson`]) read and write the same Rust values on SQLite and
+//! PostgreSQL while each backend keeps its natural column type (TEXT / UUID, INTEGER microseconds /
+//! TIMESTAMPTZ, TEXT / JSONB). With them one `FromRow` struct per table serves both stores, and the conversion to
+//! domain values lives here once. Stored data that does not decode becomes [`StoreError::Corrupt`], never a panic,
+//! and the error texts name the verification and the column, never the value (it may be PHI).
+
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgTypeInfo, PgValueRef};
+use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
+use sqlx::types::Json;
+use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
+use time::{Duration, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+use uuid::fmt::Hyphenated;
+
+use super::{ClaimedWork, StoreError};
+use crate::domain::verification::truncate_to_micros;
+use crate::domain::{
+    AttemptResultClass, BenefitSummary, CarrierAttempt, FollowUpState, NewVerification, Outcome, RequestId,
+    ScreeningDecision, Status, Transition, Verdict, Verification, VerificationRequest,
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Column codecs
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A UUID column: hyphenated TEXT in SQLite (readable with the `sqlite3` shell), UUID in PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct DbId(pub(crate) Uuid);
+
+impl Type<Sqlite> for DbId {
+    fn type_info() -> SqliteTypeInfo {
+        <Hyphenated as Type<Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <Hyphenated as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Sqlite> for DbId {
+    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <Hyphenated as Encode<Sqlite>>::encode(self.0.hyphenated(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for DbId {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(DbId(<Hyphenated as Decode<Sqlite>>::decode(value)?.into_uuid()))
+    }
+}
+
+impl Type<Postgres> for DbId {
+    fn type_info() -> PgTypeInfo {
+        <Uuid as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Uuid as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Postgres> for DbId {
+    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <Uuid as Encode<Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for DbId {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(DbId(<Uuid as Decode<Postgres>>::decode(value)?))
+    }
+}
+
+/// A timestamp column, always written truncated to whole microseconds (what TIMESTAMPTZ keeps), so a value read
+/// back equals the value written on both backends. SQLite stores INTEGER microseconds since the Unix epoch: they
+/// compare and sort as numbers, unlike text with varying offsets or fraction lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DbTime(pub(crate) OffsetDateTime);
+
+impl DbTime {
+    /// Wraps a timestamp, truncated to microseconds and expressed in UTC.
+    pub(crate) fn new(at: OffsetDateTime) -> Self {
+        DbTime(truncate_to_micros(at).to_offset(UtcOffset::UTC))
+    }
+
+    fn unix_micros(self) -> Result<i64, BoxDynError> {
+        Ok(i64::try_from(self.0.unix_timestamp_nanos().div_euclid(1_000))?)
+    }
+}
+
+impl Type<Sqlite> for DbTime {
+    fn type_info() -> SqliteTypeInfo {
+        <i64 as Type<Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <i64 as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Sqlite> for DbTime {
+    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<Sqlite>>::encode(self.unix_micros()?, buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for DbTime {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        let micros = <i64 as Decode<Sqlite>>::decode(value)?;
+        Ok(DbTime(OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)?))
+    }
+}
+
+impl Type<Postgres> for DbTime {
+    fn type_info() -> PgTypeInfo {
+        <OffsetDateTime as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <OffsetDateTime as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Postgres> for DbTime {
+    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <OffsetDateTime as Encode<Postgres>>::encode(truncate_to_micros(self.0), buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for DbTime {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(DbTime(<OffsetDateTime as Decode<Postgres>>::decode(value)?))
+    }
+}
+
+/// A JSON document column: TEXT in SQLite, JSONB in PostgreSQL. Holds the JSON text; the domain types are
+/// (de)serialised by the mapping functions below, which turn failures into PHI-free errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DbJson(pub(crate) String);
+
+impl Type<Sqlite> for DbJson {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Sqlite> for DbJson {
+    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <String as Encode<Sqlite>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for DbJson {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(DbJson(<String as Decode<Sqlite>>::decode(value)?))
+    }
+}
+
+impl Type<Postgres> for DbJson {
+    fn type_info() -> PgTypeInfo {
+        <Json<Box<RawValue>> as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Json<Box<RawValue>> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Postgres> for DbJson {
+    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        // Borrowing as a RawValue writes the text as it is (no re-serialisation) in the JSONB wire format.
+        let raw: &RawValue = serde_json::from_str(&self.0)?;
+        <Json<&RawValue> as Encode<Postgres>>::encode(Json(raw), buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for DbJson {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let raw = <Json<Box<RawValue>> as Decode<Postgres>>::decode(value)?;
+        Ok(DbJson(raw.0.get().to_owned()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rows read
+// ---------------------------------------------------------------------------------------------------------------
+
+/// One `verifications` row as selected by `verification_columns!()` (see `sql.rs`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct VerificationRow {
+    pub(crate) id: DbId,
+    pub(crate) request_id: Option<String>,
+    pub(crate) fingerprint: String,
+    pub(crate) request: DbJson,
+    pub(crate) status: String,
+    pub(crate) outcome: Option<String>,
+    pub(crate) verdict: String,
+    pub(crate) screening_rule: String,
+    pub(crate) screening_reason: String,
+    pub(crate) carrier: Option<String>,
+    pub(crate) payer_id: Option<String>,
+    pub(crate) benefits: Option<DbJson>,
+    pub(crate) follow_up: String,
+    pub(crate) status_detail: Option<String>,
+    pub(crate) next_attempt_at: Option<DbTime>,
+    pub(crate) attempt_count: i32,
+    pub(crate) lease_token: Option<DbId>,
+    pub(crate) lease_expires_at: Option<DbTime>,
+    pub(crate) created_at: DbTime,
+    pub(crate) updated_at: DbTime,
+    pub(crate) change_cursor: i64,
+}
+
+impl VerificationRow {
+    /// The verification this row holds, with `attempts` (oldest first).
+    pub(crate) fn into_verification(self, attempts: Vec<CarrierAttempt>) -> Result<Verification, StoreError> {
+        let id = self.id.0;
+        let request_id = self
+            .request_id
+            .map(|raw| RequestId::parse(&raw).map_err(|_| corrupt(id, "request_id", "is not a valid request id")))
+            .transpose()?;
+        let benefits = self.benefits.map(|json| decode_json::<BenefitSummary>(id, "benefits", &json.0)).transpose()?;
+        Ok(Verification {
+            id,
+            request_id,
+            fingerprint: self.fingerprint,
+            request: decode_json::<VerificationRequest>(id, "request", &self.request.0)?,
+            status: parse_enum(id, "status", &self.status, Status::parse)?,
+            outcome: self.outcome.map(|raw| parse_enum(id, "outcome", &raw, Outcome::parse)).transpose()?,
+            screening: ScreeningDecision {
+                verdict: parse_enum(id, "verdict", &self.verdict, Verdict::parse)?,
+                rule: self.screening_rule,
+                reason: self.screening_reason,
+            },
+            carrier: self.carrier,
+            payer_id: self.payer_id,
+            attempts,
+            benefits,
+            follow_up: parse_enum(id, "follow_up", &self.follow_up, FollowUpState::parse)?,
+            status_detail: self.status_detail,
+            next_attempt_at: self.next_attempt_at.map(|t| t.0),
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+            change_cursor: self.change_cursor,
+        })
+    }
+
+    /// The claim this row holds, right after a claim statement leased it.
+    pub(crate) fn into_claimed(self) -> Result<ClaimedWork, StoreError> {
+        let id = self.id.0;
+        Ok(ClaimedWork {
+            verification_id: id,
+            request: decode_json::<VerificationRequest>(id, "request", &self.request.0)?,
+            carrier: self.carrier.ok_or_else(|| corrupt(id, "carrier", "is missing on pending work"))?,
+            payer_id: self.payer_id.ok_or_else(|| corrupt(id, "payer_id", "is missing on pending work"))?,
+            attempts_made: u32::try_from(self.attempt_count)
+                .map_err(|_| corrupt(id, "attempt_count", "is negative"))?,
+            lease_token: self.lease_token.ok_or_else(|| corrupt(id, "lease_token", "is missing after a claim"))?.0,
+            lease_expires_at: self
+                .lease_expires_at
+                .ok_or_else(|| corrupt(id, "lease_expires_at", "is missing after a claim"))?
+                .0,
+        })
+    }
+}
+
+/// The claims of a batch that decode. A corrupt row is logged (by id only) and skipped rather than failing the
+/// whole batch: failing would leave the healthy claims leased but unworked, and the same corrupt row would fail
+/// every later batch it lands in. The skipped row keeps its lease, so it comes back only after the lease expires
+/// (and is logged again) instead of on every poll.
+pub(crate) fn usable_claims(mut rows: Vec<VerificationRow>) -> Vec<ClaimedWork> {
+    // A batch statement returns rows in no particular order: hand them out oldest due first, as documented.
+    rows.sort_by_key(|row| (row.next_attempt_at.map(|t| t.0), row.id.0));
+    rows.into_iter()
+        .filter_map(|row| {
+            let id = row.id.0;
+            row.into_claimed()
+                .map_err(
+                    |error| tracing::error!(verification_id = %id, %error, "skipping corrupt pending verification"),
+                )
+                .ok()
+        })
+        .collect()
+}
+
+/// One `verification_attempts` row as selected by `attempt_columns!()` (see `sql.rs`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AttemptRow {
+    pub(crate) verification_id: DbId,
+    pub(crate) attempt_number: i32,
+    pub(crate) carrier: String,
+    pub(crate) started_at: DbTime,
+    pub(crate) latency_micros: i64,
+    pub(crate) http_status: Option<i32>,
+    pub(crate) result_class: String,
+    pub(crate) error_code: Option<String>,
+    pub(crate) detail: Option<String>,
+    pub(crate) raw_request: Option<String>,
+    pub(crate) raw_response: Option<String>,
+}
+
+impl AttemptRow {
+    /// The attempt this row holds.
+    pub(crate) fn into_attempt(self) -> Result<CarrierAttempt, StoreError> {
+        let id = self.verification_id.0;
+        Ok(CarrierAttempt {
+            attempt_number: self.attempt_number,
+            carrier: self.carrier,
+            started_at: self.started_at.0,
+            latency: Duration::microseconds(self.latency_micros),
+            http_status: self
+                .http_status
+                .map(|status| u16::try_from(status).map_err(|_| corrupt(id, "http_status", "is out of range")))
+                .transpose()?,
+            result_class: parse_enum(id, "result_class", &self.result_class, AttemptResultClass::parse)?,
+            error_code: self.error_code,
+            detail: self.detail,
+            raw_request: self.raw_request,
+            raw_response: self.raw_response,
+        })
+    }
+}
+
+/// Converts attempt rows (ordered by attempt number within each verification) into attempts per verification.
+pub(crate) fn attempts_by_verification(
+    rows: Vec<AttemptRow>,
+) -> Result<HashMap<Uuid, Vec<CarrierAttempt>>, StoreError> {
+    let mut grouped: HashMap<Uuid, Vec<CarrierAttempt>> = HashMap::new();
+    for row in rows {
+        let id = row.verification_id.0;
+        grouped.entry(id).or_default().push(row.into_attempt()?);
+    }
+    Ok(grouped)
+}
+
+/// Converts attempt rows of one verification.
+pub(crate) fn attempts_of_one(rows: Vec<AttemptRow>) -> Result<Vec<CarrierAttempt>, StoreError> {
+    rows.into_iter().map(AttemptRow::into_attempt).collect()
+}
+
+/// Joins a page of verification rows with their attempts, keeping the page order.
+pub(crate) fn assemble_page(
+    rows: Vec<VerificationRow>,
+    attempt_rows: Vec<AttemptRow>,
+) -> Result<Vec<crate::domain::Verification>, StoreError> {
+    let mut attempts = attempts_by_verification(attempt_rows)?;
+    rows.into_iter()
+        .map(|row| {
+            let own = attempts.remove(&row.id.0).unwrap_or_default();
+            row.into_verification(own)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values written
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The column values of a new `verifications` row, in the order `bind_new_verification!` binds them.
+pub(crate) struct NewVerificationValues {
+    pub(crate) id: DbId,
+    pub(crate) request_id: Option<String>,
+    pub(crate) fingerprint: String,
+    pub(crate) request: DbJson,
+    pub(crate) status: &'static str,
+    pub(crate) outcome: Option<&'static str>,
+    pub(crate) verdict: &'static str,
+    pub(crate) screening_rule: String,
+    pub(crate) screening_reason: String,
+    pub(crate) carrier: Option<String>,
+    pub(crate) payer_id: Option<String>,
+    pub(crate) follow_up: &'static str,
+    pub(crate) status_detail: Option<String>,
+    pub(crate) next_attempt_at: Option<DbTime>,
+    pub(crate) created_at: DbTime,
+}
+
+impl NewVerificationValues {
+    /// The values to insert for `new`.
+    pub(crate) fn of(new: &NewVerification) -> Result<Self, StoreError> {
+        Ok(NewVerificationValues {
+            id: DbId(new.id),
+            request_id: new.request_id.as_ref().map(|r| r.as_str().to_owned()),
+            fingerprint: new.fingerprint.clone(),
+            request: encode_json(&new.request)?,
+            status: new.status.as_str(),
+            outcome: new.outcome.map(Outcome::as_str),
+            verdict: new.screening.verdict.as_str(),
+            screening_rule: new.screening.rule.clone(),
+            screening_reason: new.screening.reason.clone(),
+            carrier: new.carrier.clone(),
+            payer_id: new.payer_id.clone(),
+            follow_up: new.follow_up.as_str(),
+            status_detail: new.status_detail.clone(),
+            next_attempt_at: new.next_attempt_at.map(DbTime::new),
+            created_at: DbTime::new(new.created_at),
+        })
+    }
+}
+
+/// The column values a [`Transition`] writes, in the order `bind_transition!` binds them.
+pub(crate) struct TransitionValues {
+    pub(crate) status: &'static str,
+    pub(crate) outcome: Option<&'static str>,
+    /// True when the transition replaces the benefit summary (a completed answer), even with none.
+    pub(crate) replace_benefits: bool,
+    pub(crate) benefits: Option<DbJson>,
+    /// A screening decision that overrides the stored one (a government plan found in the answer).
+    pub(crate) verdict: Option<&'static str>,
+    pub(crate) screening_rule: Option<String>,
+    pub(crate) screening_reason: Option<String>,
+    pub(crate) follow_up: &'static str,
+    pub(crate) status_detail: Option<String>,
+    pub(crate) next_attempt_at: Option<DbTime>,
+}
+
+impl TransitionValues {
+    /// The values `transition` writes.
+    ///
+    /// `Complete` replaces the benefits and, when it carries one, the screening decision; `Fail` and `Retry` keep
+    /// both as they are. Only `Retry` keeps a due time; the final statuses clear it.
+    pub(crate) fn of(transition: &Transition) -> Result<Self, StoreError> {
+        let (replace_benefits, benefits, screening, status_detail, next_attempt_at) = match transition {
+            Transition::Complete { benefits, screening, status_detail, .. } => {
+                (true, benefits.as_ref().map(encode_json).transpose()?, screening.as_ref(), status_detail.clone(), None)
+            }
+            Transition::Fail { status_detail, .. } => (false, None, None, Some(status_detail.clone()), None),
+            Transition::Retry { next_attempt_at, status_detail } => {
+                (false, None, None, Some(status_detail.clone()), Some(DbTime::new(*next_attempt_at)))
+            }
+        };
+        Ok(TransitionValues {
+            status: transition.status().as_str(),
+            outcome: transition.outcome().map(Outcome::as_str),
+            replace_benefits,
+            benefits,
+            verdict: screening.map(|s| s.verdict.as_str()),
+            screening_rule: screening.map(|s| s.rule.clone()),
+            screening_reason: screening.map(|s| s.reason.clone()),
+            follow_up: transition.follow_up().as_str(),
+            status_detail,
+            next_attempt_at,
+        })
+    }
+}
+
+/// The column values of a new `verification_attempts` row, in the order `bind_attempt!` binds them.
+pub(crate) struct AttemptValues {
+    pub(crate) verification_id: DbId,
+    pub(crate) attempt_number: i32,
+    pub(crate) carrier: String,
+    pub(crate) started_at: DbTime,
+    pub(crate) latency_micros: i64,
+    pub(crate) http_status: Option<i32>,
+    pub(crate) result_class: &'static str,
+    pub(crate) error_code: Option<String>,
+    pub(crate) detail: Option<String>,
+    pub(crate) raw_request: Option<String>,
+    pub(crate) raw_response: Option<String>,
+}
+
+impl AttemptValues {
+    /// The values to insert for `attempt` of verification `id`. The latency is kept in whole microseconds.
+    pub(crate) fn of(id: Uuid, attempt: &CarrierAttempt) -> Self {
+        AttemptValues {
+            verification_id: DbId(id),
+            attempt_number: attempt.attempt_number,
+            carrier: attempt.carrier.clone(),
+            started_at: DbTime::new(attempt.started_at),
+            latency_micros: i64::try_from(attempt.latency.whole_microseconds()).unwrap_or(i64::MAX),
+            http_status: attempt.http_status.map(i32::from),
+            result_class: attempt.result_class.as_str(),
+            error_code: attempt.error_code.clone(),
+            detail: attempt.detail.clone(),
+            raw_request: attempt.raw_request.clone(),
+            raw_response: attempt.raw_response.clone(),
+        }
+    }
+}
+
+/// The lease a claim writes: a fresh token, its holder and its expiry.
+pub(crate) struct LeaseValues {
+    pub(crate) token: DbId,
+    pub(crate) expires_at: DbTime,
+    /// The claim time, against which other leases count as expired.
+    pub(crate) now: DbTime,
+}
+
+impl LeaseValues {
+    /// A new lease taken at `now` for `lease`.
+    pub(crate) fn new(now: OffsetDateTime, lease: std::time::Duration) -> Self {
+        // A lease longer than time itself is a caller bug; saturate rather than fail the claim.
+        let expires_at = now.checked_add(Duration::try_from(lease).unwrap_or(Duration::MAX)).unwrap_or(now);
+        LeaseValues { token: DbId(Uuid::now_v7()), expires_at: DbTime::new(expires_at), now: DbTime::new(now) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A [`StoreError::Corrupt`] naming the verification and the column (never the value: it may be PHI).
+pub(crate) fn corrupt(id: Uuid, column: &str, problem: &str) -> StoreError {
+    StoreError::Corrupt(format!("verification {id}: column {column} {problem}"))
+}
+
+fn parse_enum<T>(id: Uuid, column: &str, raw: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(raw).ok_or_else(|| corrupt(id, column, "holds an unknown value"))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(id: Uuid, column: &str, json: &str) -> Result<T, StoreError> {
+    // serde_json's messages quote the offending value, which may be PHI: report only where and what kind.
+    serde_json::from_str(json).map_err(|e| {
+        corrupt(
+            id,
+            column,
+            &format!("does not decode ({:?} error at line {} column {})", e.classify(), e.line(), e.column()),
+        )
+    })
+}
+
+fn encode_json<T: serde::Serialize>(value: &T) -> Result<DbJson, StoreError> {
+    serde_json::to_string(value).map(DbJson).map_err(|e| StoreError::Query(sqlx::Error::Encode(Box::new(e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn timestamps_are_truncated_to_microseconds_and_kept_in_utc() {
+        let at = datetime!(2026-11-27 12:00:00.123456789 +02:00);
+        let stored = DbTime::new(at);
+        assert_eq!(stored.0, datetime!(2026-11-27 10:00:00.123456 UTC));
+        assert_eq!(stored.0.offset(), UtcOffset::UTC);
+    }
+
+    #[test]
+    fn timestamps_before_the_epoch_round_down_to_whole_microseconds() {
+        let stored = DbTime::new(datetime!(1969-12-31 23:59:59.999999999 UTC));
+        assert_eq!(stored.unix_micros().ok(), Some(-1));
+    }
+
+    #[test]
+    fn a_corrupt_request_is_reported_without_its_content() {
+        let id = Uuid::nil();
+        let Err(StoreError::Corrupt(message)) =
+            decode_json::<VerificationRequest>(id, "request", r#"{"applicant":"Canary"}"#)
+        else {
+            panic!("expected a corrupt-data error");
+        };
+        assert!(message.contains("column request"), "{message}");
+        assert!(!message.contains("Canary"), "{message}");
+    }
+}

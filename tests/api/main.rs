@@ -1,0 +1,9 @@
+//! Black-box tests over real gRPC on loopback, against real SQLite files and real PostgreSQL, with the sandbox
+//! carrier answering over real HTTP.
+
+mod helpers;
+
+mod access;
+mod health_and_reflection;
+mod list;
+mod submit;

@@ -1,0 +1,643 @@
+//! `interpret_response` against real eligibility JSON v3 answers (third-party vectors beside the project),
+//! synthetic Kentucky-flavoured vectors (`tests/data/carriers/`), and arbitrary input (it must never panic).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use insurance_verifier::carriers::eligibility_json::interpret_response;
+use insurance_verifier::domain::{
+    AttemptResult, AttemptResultClass, BenefitSummary, CategoryBenefit, CoverageFinding, EligibilityAnswer,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------
+
+fn third_party_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/third_party/change_health_json")
+}
+
+/// Reads a third-party vector. `None` (with a notice) when the folder is absent outside CI; in CI the vectors
+/// must be there.
+fn third_party(name: &str) -> Option<String> {
+    let path = third_party_dir().join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but third-party vector {} is missing: {error}", path.display())
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: third-party vector {} not present (set CI=true to require it)", path.display());
+            None
+        }
+    }
+}
+
+fn synthetic(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/carriers").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+fn answered(result: &AttemptResult) -> &EligibilityAnswer {
+    match result {
+        AttemptResult::Answered(answer) => answer,
+        AttemptResult::Failed { class, detail, .. } => panic!("expected an answer, got {class:?}: {detail}"),
+    }
+}
+
+fn failure_class(result: &AttemptResult) -> AttemptResultClass {
+    match result {
+        AttemptResult::Failed { class, .. } => *class,
+        AttemptResult::Answered(answer) => panic!("expected a failure, got {:?}", answer.finding),
+    }
+}
+
+fn category<'a>(summary: &'a BenefitSummary, code: &str) -> &'a CategoryBenefit {
+    summary.category(code).unwrap_or_else(|| panic!("no category {code} in {:?}", summary.categories))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Third-party vectors
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn the_inactive_third_party_answer_is_coverage_inactive_with_its_plan_dates() {
+    let Some(body) = third_party("000041.response.json") else { return };
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Inactive);
+    assert_eq!(code, None);
+    let summary = &answer.summary;
+    assert_eq!(summary.coverage_active, Some(false));
+    assert_eq!(summary.plan_name.as_deref(), Some("Open Choice"));
+    assert_eq!(summary.plan_begin_date.as_deref(), Some("2013-12-10"));
+    assert_eq!(summary.plan_end_date.as_deref(), Some("2013-12-12"));
+    assert_eq!(category(summary, "30").active, Some(false));
+    assert!(answer.plan_facts.plan_descriptions.contains(&"Open Choice".to_owned()));
+}
+
+#[test]
+fn the_active_ppo_third_party_answer_yields_out_of_pocket_copays_and_coinsurance() {
+    let Some(body) = third_party("000050.response.json") else { return };
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Active);
+    let summary = &answer.summary;
+    assert_eq!(summary.plan_name.as_deref(), Some("BASIC"));
+    assert_eq!(summary.insurance_type_code.as_deref(), Some("PR"));
+    assert_eq!(summary.group_number.as_deref(), Some("111"));
+    assert_eq!(summary.plan_begin_date.as_deref(), Some("2003-01-11"));
+    assert_eq!(summary.plan_end_date.as_deref(), Some("9999-12-31"));
+
+    let plan = category(summary, "30");
+    assert_eq!(plan.active, Some(true));
+    assert_eq!(plan.in_network.out_of_pocket_individual.total_cents, Some(550_000));
+    assert_eq!(plan.in_network.out_of_pocket_individual.remaining_cents, Some(419_537));
+    assert!(plan.in_network.deductible_individual.is_unknown(), "no deductible row: unknown, not zero");
+
+    let office = category(summary, "98");
+    assert_eq!(office.in_network.copay_cents, Some(3000));
+    assert_eq!(office.in_network.coinsurance_percent, Some(30.0));
+    assert!(office.messages.iter().any(|m| m.contains("$40.00") && m.contains("SPECIALIST")), "{:?}", office.messages);
+    assert!(office.messages.iter().any(|m| m == "Not covered out of network"), "{:?}", office.messages);
+    assert_eq!(category(summary, "BZ").in_network.copay_cents, Some(0), "a zero copay is a real zero");
+
+    assert_eq!(summary.categories[0].service_type_code, "30", "plan level first");
+    assert!(summary.messages.iter().any(|m| m.contains("NOT A GUARANTEE OF PAYMENT")));
+    assert!(answer.plan_facts.related_entity_names.contains(&"Payer of California".to_owned()));
+}
+
+#[test]
+fn the_point_of_service_answer_keeps_deductibles_per_network_and_names_medicare_as_another_payer() {
+    let Some(body) = third_party("000045.response.json") else { return };
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Active);
+    let summary = &answer.summary;
+    assert_eq!(summary.plan_name.as_deref(), Some("Test Payer Choice POS II"));
+    assert_eq!(summary.insurance_type_code.as_deref(), Some("PS"));
+    assert_eq!(summary.plan_begin_date.as_deref(), Some("2015-01-01"));
+    let plan = category(summary, "30");
+    for share in [&plan.in_network, &plan.out_of_network] {
+        assert_eq!(share.deductible_individual.total_cents, Some(50_000));
+        assert_eq!(share.deductible_individual.remaining_cents, Some(0));
+        assert_eq!(share.out_of_pocket_individual.total_cents, Some(500_000));
+        assert_eq!(share.out_of_pocket_individual.remaining_cents, Some(285_674));
+    }
+    assert_eq!(category(summary, "MH").active, Some(true));
+    assert_eq!(category(summary, "48").prior_authorization_required, Some(true));
+    assert!(answer.plan_facts.related_entity_names.contains(&"MEDICARE".to_owned()));
+    assert!(summary.messages.iter().any(|m| m == "Secondary Payer: MEDICARE"), "{:?}", summary.messages);
+    assert_eq!(answer.plan_facts.reference_qualifiers, ["6P", "18"], "group and plan numbers, nothing governmental");
+}
+
+#[test]
+fn the_family_plan_answer_separates_family_from_individual_accumulators() {
+    let Some(body) = third_party("000047.response.json") else { return };
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    let plan = category(&answer.summary, "30");
+    assert_eq!(plan.in_network.deductible_family.total_cents, Some(200_000));
+    assert_eq!(plan.in_network.deductible_family.remaining_cents, Some(85_575));
+    assert_eq!(plan.in_network.deductible_individual.total_cents, Some(100_000));
+    assert_eq!(plan.in_network.deductible_individual.remaining_cents, Some(0));
+    assert_eq!(plan.in_network.out_of_pocket_family.total_cents, Some(1_120_000));
+    assert_eq!(plan.in_network.out_of_pocket_family.remaining_cents, Some(935_576));
+    assert_eq!(plan.out_of_network.out_of_pocket_individual.remaining_cents, Some(390_001));
+    assert_eq!(answer.summary.plan_name.as_deref(), Some("Open Choice"));
+}
+
+#[test]
+fn an_error_body_with_name_and_birth_date_rejections_is_a_mismatch_naming_both_fields() {
+    let Some(body) = third_party("error_response.fields.json") else { return };
+
+    for status in [200, 400] {
+        let (result, code) = interpret_response(status, None, &body);
+
+        let answer = answered(&result);
+        assert_eq!(answer.finding, CoverageFinding::DemographicsMismatch, "HTTP {status}");
+        assert_eq!(code.as_deref(), Some("AAA:73"));
+        let hint = answer.hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("policy holder's name") && hint.contains("date of birth"), "{hint}");
+    }
+}
+
+#[test]
+fn validation_and_oauth_error_bodies_are_rejections() {
+    for name in ["error_response.inputDto.json", "error_response.json"] {
+        let Some(body) = third_party(name) else { return };
+
+        let (result, code) = interpret_response(400, None, &body);
+
+        assert_eq!(failure_class(&result), AttemptResultClass::Rejected, "{name}");
+        assert_eq!(code.as_deref(), Some("HTTP:400"), "{name}");
+    }
+    let Some(body) = third_party("error_response.inputDto.json") else { return };
+    let (result, _) = interpret_response(200, None, &body);
+    assert_eq!(failure_class(&result), AttemptResultClass::Rejected, "errors without AAA on a 200");
+}
+
+#[test]
+fn every_third_party_answer_interprets_without_a_failure_class_surprise() {
+    if !third_party_dir().exists() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but {} is missing", third_party_dir().display());
+        }
+        eprintln!("SKIPPED: {} not present", third_party_dir().display());
+        return;
+    }
+    for entry in std::fs::read_dir(third_party_dir()).expect("readable folder") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let body = std::fs::read_to_string(&path).expect("readable vector");
+        for status in [200, 400] {
+            let (result, _) = interpret_response(status, None, &body);
+            if let AttemptResult::Failed { class, .. } = result {
+                assert!(
+                    matches!(class, AttemptResultClass::Rejected | AttemptResultClass::InvalidResponse),
+                    "{}: {class:?}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Synthetic Kentucky vectors
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_kentucky_ppo_with_an_ended_and_a_current_plan_is_active_with_substance_use_benefits() {
+    let body = synthetic("ky_anthem_ppo_iop_active.json");
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Active, "any active plan-level status wins");
+    assert_eq!(code, None);
+    let summary = &answer.summary;
+    assert_eq!(summary.plan_name.as_deref(), Some("Anthem Blue Access PPO"));
+    assert_eq!(summary.group_number.as_deref(), Some("270145M001"));
+    assert_eq!(summary.plan_begin_date.as_deref(), Some("2026-01-01"));
+    assert_eq!(summary.plan_end_date.as_deref(), Some("2026-12-31"));
+    assert_eq!(summary.carve_out_administrator.as_deref(), Some("Carelon Behavioral Health"));
+
+    let codes: Vec<&str> = summary.categories.iter().map(|c| c.service_type_code.as_str()).collect();
+    assert_eq!(codes, ["30", "AI", "CJ", "MH"], "plan level, then behavioural health in order");
+
+    let plan = category(summary, "30");
+    assert_eq!(plan.in_network.deductible_individual.total_cents, Some(200_000));
+    assert_eq!(plan.in_network.deductible_individual.remaining_cents, Some(74_960), "total minus year to date");
+    assert_eq!(plan.in_network.deductible_family.total_cents, Some(400_000), "ESP counts as family");
+    assert_eq!(plan.in_network.deductible_family.remaining_cents, Some(274_960));
+    assert_eq!(plan.in_network.out_of_pocket_individual.total_cents, Some(735_000));
+    assert_eq!(plan.in_network.out_of_pocket_individual.remaining_cents, Some(591_225));
+
+    let substance = category(summary, "AI");
+    assert_eq!(substance.label, "Substance abuse");
+    assert_eq!(substance.active, Some(true));
+    assert_eq!(substance.in_network.copay_cents, Some(2500));
+    assert_eq!(substance.prior_authorization_required, Some(true));
+
+    let facility = category(summary, "CJ");
+    assert_eq!(facility.in_network.coinsurance_percent, Some(10.0));
+    assert_eq!(facility.out_of_network.coinsurance_percent, Some(50.0));
+    assert!(facility.in_network.copay_cents.is_none(), "no copay row: unknown, not zero");
+    assert_eq!(facility.limits, ["20 Visits per Calendar Year: PARTIAL HOSPITALIZATION AND IOP COMBINED"]);
+
+    let mental = category(summary, "MH");
+    assert_eq!(mental.in_network.copay_cents, Some(2500));
+    assert_eq!(mental.prior_authorization_required, Some(false));
+    assert!(mental.messages.iter().any(|m| m.contains("$0.00") && m.contains("TELEHEALTH")), "{:?}", mental.messages);
+}
+
+#[test]
+fn a_kentucky_medicaid_managed_care_answer_exposes_its_government_plan_facts() {
+    let body = synthetic("ky_passport_medicaid_mco.json");
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Active);
+    assert_eq!(answer.plan_facts.insurance_type_codes, ["MC"]);
+    assert!(answer.plan_facts.reference_qualifiers.contains(&"NQ".to_owned()));
+    assert!(answer.plan_facts.plan_descriptions.iter().any(|d| d.contains("MEDICAID")));
+    assert_eq!(answer.summary.plan_begin_date.as_deref(), Some("2026-01-01"), "eligibility range as fallback");
+}
+
+#[test]
+fn a_medicare_advantage_answer_exposes_hn_mb_and_the_part_d_payer() {
+    let body = synthetic("ky_wellcare_medicare_advantage.json");
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Active);
+    assert_eq!(answer.plan_facts.insurance_type_codes, ["HN", "MB"]);
+    assert!(answer.plan_facts.plan_descriptions.iter().any(|d| d.contains("Medicare Advantage")));
+    assert!(answer.plan_facts.related_entity_names.contains(&"WELLCARE MEDICARE PART D".to_owned()));
+    assert_eq!(answer.summary.insurance_type_code.as_deref(), Some("HN"));
+}
+
+#[test]
+fn an_invalid_member_id_in_the_subscriber_loop_is_member_not_found_with_a_hint() {
+    let body = synthetic("aaa_72_invalid_member_id.json");
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::MemberNotFound);
+    assert_eq!(code.as_deref(), Some("AAA:72"));
+    assert_eq!(answer.error_code.as_deref(), Some("AAA:72"));
+    assert!(answer.hint.as_deref().unwrap_or_default().contains("member ID"));
+    assert!(!answer.hint.as_deref().unwrap_or_default().contains("99999999900"), "never the value");
+}
+
+#[test]
+fn subscriber_not_found_is_decided_from_the_body_even_on_http_400() {
+    let body = synthetic("aaa_75_subscriber_not_found.json");
+
+    let (result, code) = interpret_response(400, None, &body);
+
+    assert_eq!(answered(&result).finding, CoverageFinding::MemberNotFound);
+    assert_eq!(code.as_deref(), Some("AAA:75"));
+}
+
+#[test]
+fn unable_to_respond_is_a_transient_busy_carrier_that_keeps_retry_after() {
+    let body = synthetic("aaa_42_unable_to_respond.json");
+
+    let (result, code) = interpret_response(200, Some(Duration::from_secs(30)), &body);
+
+    assert_eq!(
+        result,
+        AttemptResult::Failed {
+            class: AttemptResultClass::CarrierBusy,
+            detail: "AAA 42: Unable to Respond at Current Time".to_owned(),
+            retry_after: Some(Duration::from_secs(30)),
+        }
+    );
+    assert_eq!(code.as_deref(), Some("AAA:42"));
+    assert!(AttemptResultClass::CarrierBusy.is_transient());
+}
+
+#[test]
+fn an_unknown_provider_is_a_rejection_for_an_operator() {
+    let body = synthetic("aaa_43_invalid_provider.json");
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    assert_eq!(failure_class(&result), AttemptResultClass::Rejected);
+    assert_eq!(code.as_deref(), Some("AAA:43"));
+    let AttemptResult::Failed { detail, .. } = result else { unreachable!() };
+    assert!(detail.contains("set-up"), "{detail}");
+}
+
+#[test]
+fn a_dependent_missing_from_the_policy_is_member_not_found_pointing_at_the_relationship() {
+    let body = synthetic("aaa_77_dependent_not_found.json");
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::MemberNotFound);
+    assert_eq!(code.as_deref(), Some("AAA:77"));
+    assert!(answer.hint.as_deref().unwrap_or_default().contains("relationship"));
+}
+
+#[test]
+fn a_payer_the_clearinghouse_does_not_know_is_rejected_not_retried() {
+    let body = synthetic("stedi_payer_not_configured.json");
+
+    let (result, code) = interpret_response(400, None, &body);
+
+    assert_eq!(failure_class(&result), AttemptResultClass::Rejected);
+    assert_eq!(code.as_deref(), Some("AAA:33"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Status and shape rules
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn too_many_requests_and_server_errors_are_transient_whatever_the_body() {
+    for status in [429, 500, 502, 503, 504] {
+        let (result, code) = interpret_response(status, Some(Duration::from_secs(7)), "{\"errors\":[]}");
+
+        assert_eq!(
+            result,
+            AttemptResult::Failed {
+                class: AttemptResultClass::ServerError,
+                detail: format!("HTTP {status} from the carrier"),
+                retry_after: Some(Duration::from_secs(7)),
+            }
+        );
+        assert_eq!(code, Some(format!("HTTP:{status}")));
+    }
+}
+
+#[test]
+fn a_body_that_is_not_json_is_an_invalid_response_on_200_and_a_rejection_on_4xx() {
+    let (ok, ok_code) = interpret_response(200, None, "<html>Bad Gateway</html>");
+    let (bad, bad_code) = interpret_response(401, None, "Unauthorized");
+
+    assert_eq!(failure_class(&ok), AttemptResultClass::InvalidResponse);
+    assert_eq!(ok_code, None);
+    assert_eq!(failure_class(&bad), AttemptResultClass::Rejected);
+    assert_eq!(bad_code.as_deref(), Some("HTTP:401"));
+}
+
+#[test]
+fn json_without_a_coverage_status_is_an_invalid_response() {
+    for body in ["{}", "{\"benefitsInformation\":[{\"code\":\"B\",\"benefitAmount\":\"20\"}]}", "[]", "null"] {
+        let (result, _) = interpret_response(200, None, body);
+
+        assert_eq!(failure_class(&result), AttemptResultClass::InvalidResponse, "{body}");
+    }
+}
+
+#[test]
+fn a_data_problem_outranks_a_transient_code_and_a_set_up_problem_outranks_both() {
+    let mismatch_and_busy = json!({ "errors": [
+        { "field": "AAA", "code": "42", "location": "Loop 2100A" },
+        { "field": "AAA", "code": "71", "location": "Loop 2100C" }
+    ]});
+    let provider_and_mismatch = json!({ "errors": [
+        { "field": "AAA", "code": "71", "location": "Loop 2100C" },
+        { "field": "AAA", "code": "51", "location": "Loop 2100B" }
+    ]});
+
+    let (first, _) = interpret_response(200, None, &mismatch_and_busy.to_string());
+    let (second, code) = interpret_response(200, None, &provider_and_mismatch.to_string());
+
+    assert_eq!(answered(&first).finding, CoverageFinding::DemographicsMismatch);
+    assert_eq!(failure_class(&second), AttemptResultClass::Rejected);
+    assert_eq!(code.as_deref(), Some("AAA:51"));
+}
+
+#[test]
+fn code_79_is_retried_from_a_payer_but_not_from_the_clearinghouse() {
+    let body =
+        json!({ "errors": [{ "field": "AAA", "code": "79", "followupAction": "Resubmission Allowed" }] }).to_string();
+
+    let (from_payer, _) = interpret_response(200, None, &body);
+    let (from_clearinghouse, _) = interpret_response(400, None, &body);
+
+    assert_eq!(failure_class(&from_payer), AttemptResultClass::CarrierBusy);
+    assert_eq!(failure_class(&from_clearinghouse), AttemptResultClass::Rejected);
+}
+
+#[test]
+fn failure_details_and_hints_never_repeat_what_the_payer_echoed() {
+    let canaries = ["Canaryfirst", "Zyxwvlast", "19770707", "CANARY12345"];
+    let subscriber = json!({
+        "firstName": canaries[0], "lastName": canaries[1], "dateOfBirth": canaries[2], "memberId": canaries[3]
+    });
+    for code in ["42", "43", "71", "72", "73", "75", "ZZ"] {
+        let body = json!({
+            "subscriber": subscriber,
+            "errors": [{
+                "field": "AAA", "code": code, "location": "Loop 2100C",
+                "description": format!("{} not found", canaries[0])
+            }]
+        })
+        .to_string();
+
+        let (result, code_out) = interpret_response(200, None, &body);
+
+        let texts = match &result {
+            AttemptResult::Failed { detail, .. } => vec![detail.clone()],
+            AttemptResult::Answered(answer) => vec![answer.hint.clone().unwrap_or_default()],
+        };
+        for text in texts.iter().chain(code_out.iter()) {
+            for canary in canaries {
+                assert!(!text.contains(canary), "{code}: {text}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Never panic
+// ---------------------------------------------------------------------------------------------------------
+
+/// Keys the parser looks at, so that arbitrary documents reach deep into it.
+const KEYS: &[&str] = &[
+    "benefitsInformation",
+    "planStatus",
+    "errors",
+    "aaaErrors",
+    "subscriber",
+    "dependents",
+    "payer",
+    "provider",
+    "planInformation",
+    "planDateInformation",
+    "code",
+    "field",
+    "location",
+    "followupAction",
+    "statusCode",
+    "serviceTypeCodes",
+    "serviceTypes",
+    "benefitAmount",
+    "benefitPercent",
+    "timeQualifierCode",
+    "coverageLevelCode",
+    "inPlanNetworkIndicatorCode",
+    "authOrCertIndicator",
+    "additionalInformation",
+    "description",
+    "planCoverage",
+    "insuranceTypeCode",
+    "insuranceType",
+    "benefitsRelatedEntity",
+    "benefitsRelatedEntities",
+    "entityName",
+    "entityFirstname",
+    "entityIdentifier",
+    "benefitQuantity",
+    "quantityQualifier",
+    "timeQualifier",
+    "plan",
+    "planBegin",
+    "planEnd",
+    "eligibility",
+    "eligibilityBegin",
+    "groupNumber",
+    "planDetails",
+    "name",
+    "benefitsAdditionalInformation",
+    "medicaidRecepientIdNumber",
+    "hicNumber",
+];
+
+/// Values the parser gives meaning to.
+const WORDS: &[&str] = &[
+    "1",
+    "5",
+    "6",
+    "8",
+    "A",
+    "B",
+    "C",
+    "G",
+    "F",
+    "I",
+    "R",
+    "P",
+    "W",
+    "Y",
+    "N",
+    "U",
+    "IND",
+    "FAM",
+    "ESP",
+    "E1D",
+    "22",
+    "23",
+    "24",
+    "29",
+    "30",
+    "33",
+    "AI",
+    "MH",
+    "CJ",
+    "AAA",
+    "42",
+    "43",
+    "71",
+    "72",
+    "73",
+    "75",
+    "77",
+    "79",
+    "T4",
+    "20240101",
+    "20240101-20241231",
+    "2024-02-30",
+    "99991231",
+    "12.5",
+    ".3",
+    "250",
+    "-1",
+    "1e400",
+    "",
+    " ",
+    "99999999999999999999999",
+    ".",
+    "$",
+    "Ā0",
+    "20240\u{e9}01-2",
+];
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let word = prop_oneof![
+        3 => prop::sample::select(WORDS).prop_map(|w| Value::String(w.to_owned())),
+        1 => "\\PC{0,12}".prop_map(Value::String),
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
+        word,
+    ];
+    let key = prop_oneof![3 => prop::sample::select(KEYS).prop_map(str::to_owned), 1 => "[a-zA-Z]{1,8}"];
+    leaf.prop_recursive(5, 96, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((key.clone(), inner), 0..8)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+        ]
+    })
+}
+
+fn status() -> impl Strategy<Value = u16> {
+    prop_oneof![Just(200u16), Just(400), Just(404), Just(429), Just(500), Just(302), any::<u16>()]
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(status in status(), body in "\\PC{0,400}") {
+        let _ = interpret_response(status, None, &body);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(status in status(), bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = interpret_response(status, None, &String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn arbitrary_json_documents_never_panic(status in status(), value in json_value()) {
+        let (result, code) = interpret_response(status, None, &value.to_string());
+        if let AttemptResult::Answered(answer) = &result {
+            prop_assert!(matches!(status, 200..=299) || answer.error_code.is_some());
+        }
+        if let Some(code) = code {
+            prop_assert!(code.starts_with("AAA:") || code.starts_with("HTTP:"));
+        }
+    }
+
+    #[test]
+    fn arbitrary_documents_under_the_expected_keys_never_panic(
+        status in status(),
+        pairs in prop::collection::vec((prop::sample::select(KEYS), json_value()), 0..6),
+    ) {
+        let doc = Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        let _ = interpret_response(status, None, &doc.to_string());
+    }
+}
