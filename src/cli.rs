@@ -44,7 +44,7 @@ pub enum Command {
         listen: SocketAddr,
     },
     /// Submit a verification as the website would, and print the result.
-    Submit(SubmitArgs),
+    Submit(Box<SubmitArgs>),
     /// Print one verification.
     Get {
         /// Connection options.
@@ -201,7 +201,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
         Command::SimulateCarrier { listen } => simulate_carrier(listen).await,
-        Command::Submit(args) => submit(args).await,
+        Command::Submit(args) => submit(*args).await,
         Command::Get { client, id } => get(client, id).await,
         Command::List { client, page_size, page_token, statuses } => {
             list(client, page_size, page_token, statuses).await
@@ -380,7 +380,7 @@ async fn list(args: ClientArgs, page_size: i32, page_token: String, statuses: Ve
             "{:<36}  {:<9}  {:<22}  {:<16}  {:>6}",
             v.id,
             short_enum(v.status().as_str_name(), "VERIFICATION_STATUS_"),
-            short_enum(v.outcome().as_str_name(), "VERIFICATION_OUTCOME_"),
+            if v.outcome == 0 { "-" } else { short_enum(v.outcome().as_str_name(), "VERIFICATION_OUTCOME_") },
             short_enum(v.follow_up_state().as_str_name(), "FOLLOW_UP_STATE_"),
             v.change_cursor
         );
@@ -405,16 +405,31 @@ fn short_enum<'a>(name: &'a str, prefix: &str) -> &'a str {
 }
 
 fn money(cents: Option<i64>) -> String {
-    match cents {
-        Some(cents) => format!("${}.{:02}", cents / 100, (cents % 100).abs()),
-        None => "unknown".to_owned(),
+    let Some(cents) = cents else {
+        return "unknown".to_owned();
+    };
+    let dollars = (cents / 100).unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, digit) in dollars.chars().enumerate() {
+        if i > 0 && (dollars.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
     }
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}${grouped}.{:02}", (cents % 100).abs())
 }
 
 fn accumulator(a: Option<&pb::Accumulator>) -> String {
     match a {
-        Some(a) => format!("{} (remaining {})", money(a.total_cents), money(a.remaining_cents)),
-        None => "unknown".to_owned(),
+        Some(pb::Accumulator { total_cents: Some(total), remaining_cents: Some(remaining) }) => {
+            format!("{} (remaining {})", money(Some(*total)), money(Some(*remaining)))
+        }
+        Some(pb::Accumulator { total_cents: Some(total), remaining_cents: None }) => money(Some(*total)),
+        Some(pb::Accumulator { total_cents: None, remaining_cents: Some(remaining) }) => {
+            format!("{} remaining", money(Some(*remaining)))
+        }
+        _ => "unknown".to_owned(),
     }
 }
 
@@ -443,13 +458,12 @@ pub fn render_verification(v: &pb::Verification) -> String {
         let _ = writeln!(out, "  carrier:    {} (payer {})", v.carrier, v.payer_id);
     }
     for a in &v.attempts {
-        let latency = a.latency.map_or(0, |d| d.seconds * 1000 + i64::from(d.nanos) / 1_000_000);
+        let latency_ms = a.latency.map_or(0.0, |d| d.seconds as f64 * 1000.0 + f64::from(d.nanos) / 1e6);
         let _ = writeln!(
             out,
-            "  attempt {}:  {} in {} ms{}{}",
+            "  attempt {}:  {} in {latency_ms:.1} ms{}{}",
             a.attempt_number,
             short_enum(a.result_class().as_str_name(), "ATTEMPT_RESULT_CLASS_"),
-            latency,
             a.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
             if a.error_code.is_empty() { String::new() } else { format!(", {}", a.error_code) },
         );
@@ -486,25 +500,29 @@ pub fn render_verification(v: &pb::Verification) -> String {
             for (tier, share) in [
                 ("in network", &c.in_network),
                 ("out of network", &c.out_of_network),
-                ("network n/a", &c.network_unspecified),
+                ("network not stated", &c.network_unspecified),
             ] {
                 let Some(share) = share else { continue };
-                let _ = writeln!(
-                    out,
-                    "      {tier}: copay {}, coinsurance {}, deductible {}, out-of-pocket {}",
-                    money(share.copay_cents),
-                    share.coinsurance_percent.map_or("unknown".to_owned(), |p| format!("{p}%")),
-                    accumulator(share.deductible_individual.as_ref()),
-                    accumulator(share.out_of_pocket_individual.as_ref()),
-                );
-                if share.deductible_family.is_some() || share.out_of_pocket_family.is_some() {
-                    let _ = writeln!(
-                        out,
-                        "        family: deductible {}, out-of-pocket {}",
-                        accumulator(share.deductible_family.as_ref()),
-                        accumulator(share.out_of_pocket_family.as_ref()),
-                    );
+                // Only what the carrier said: a missing figure is unknown, and printing "unknown" for each
+                // would bury the figures staff read out on the phone.
+                let mut parts = Vec::new();
+                if let Some(cents) = share.copay_cents {
+                    parts.push(format!("copay {}", money(Some(cents))));
                 }
+                if let Some(percent) = share.coinsurance_percent {
+                    parts.push(format!("coinsurance {percent}%"));
+                }
+                for (label, value) in [
+                    ("deductible", &share.deductible_individual),
+                    ("out-of-pocket", &share.out_of_pocket_individual),
+                    ("family deductible", &share.deductible_family),
+                    ("family out-of-pocket", &share.out_of_pocket_family),
+                ] {
+                    if let Some(value) = value {
+                        parts.push(format!("{label} {}", accumulator(Some(value))));
+                    }
+                }
+                let _ = writeln!(out, "      {tier}: {}", parts.join(", "));
             }
             if let Some(required) = c.prior_authorization_required {
                 let _ =
@@ -519,4 +537,56 @@ pub fn render_verification(v: &pb::Verification) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_written_in_dollars_with_thousands_separators() {
+        assert_eq!(money(Some(150_000)), "$1,500.00");
+        assert_eq!(money(Some(3_505)), "$35.05");
+        assert_eq!(money(Some(123_456_789)), "$1,234,567.89");
+        assert_eq!(money(None), "unknown");
+    }
+
+    #[test]
+    fn a_completed_verification_renders_what_staff_read_out() {
+        // Arrange
+        let verification = pb::Verification {
+            id: "v-1".into(),
+            status: pb::VerificationStatus::Completed as i32,
+            outcome: pb::VerificationOutcome::CoverageActive as i32,
+            benefits: Some(pb::BenefitSummary {
+                plan_name: "Blue Access PPO".into(),
+                coverage_active: Some(true),
+                categories: vec![pb::CategoryBenefit {
+                    service_type_code: "AI".into(),
+                    label: "Substance abuse".into(),
+                    active: Some(true),
+                    in_network: Some(pb::CostShare {
+                        copay_cents: Some(3_500),
+                        deductible_individual: Some(pb::Accumulator {
+                            total_cents: Some(150_000),
+                            remaining_cents: Some(60_000),
+                        }),
+                        ..Default::default()
+                    }),
+                    prior_authorization_required: Some(true),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        // Act
+        let text = render_verification(&verification);
+        // Assert
+        assert!(text.contains("outcome:    COVERAGE_ACTIVE"), "{text}");
+        assert!(text.contains("[AI] Substance abuse - active"), "{text}");
+        assert!(text.contains("in network: copay $35.00, deductible $1,500.00 (remaining $600.00)"), "{text}");
+        assert!(text.contains("prior authorisation: required"), "{text}");
+        assert!(!text.contains("unknown"), "unknown figures are left out: {text}");
+    }
 }

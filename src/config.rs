@@ -197,7 +197,10 @@ impl Settings {
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
             None => {}
         }
-        let settings: Settings = figment.merge(Env::prefixed("IV_").split("__")).extract().map_err(Box::new)?;
+        // `IV_` variables that belong to the CLI client and the test suite, not to the service.
+        let not_settings = ["CONFIG", "SERVER", "TOKEN", "TEST_POSTGRES_URL"];
+        let env = Env::prefixed("IV_").ignore(&not_settings).split("__");
+        let settings: Settings = figment.merge(env).extract().map_err(Box::new)?;
         settings.validate()?;
         Ok(settings)
     }

@@ -4,6 +4,8 @@
 
 #[path = "api/helpers.rs"]
 mod helpers;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -273,7 +273,7 @@ fn stored(attempt: &CarrierAttempt) -> CarrierAttempt {
 fn complete_active() -> Transition {
     Transition::Complete {
         outcome: Outcome::CoverageActive,
-        benefits: Some(benefits()),
+        benefits: Some(Box::new(benefits())),
         screening: None,
         status_detail: None,
     }
@@ -732,7 +732,7 @@ async fn a_government_plan_in_the_answer_replaces_the_screening_decision(h: &Har
     };
     let transition = Transition::Complete {
         outcome: Outcome::GovernmentPlanFound,
-        benefits: Some(benefits()),
+        benefits: Some(Box::new(benefits())),
         screening: Some(answer_screening.clone()),
         status_detail: Some("carrier answer shows a government plan: Medicare Advantage".to_owned()),
     };
@@ -954,4 +954,70 @@ async fn a_corrupt_stored_request_is_reported_as_corrupt_and_skipped_by_claims(h
     assert!(matches!(listed, Err(StoreError::Corrupt(_))), "got {listed:?}");
     assert_eq!(claimed_ids(&claimed), vec![healthy.id], "healthy work still flows");
     assert!(matches!(claimed_broken, Err(StoreError::Corrupt(_))), "got {claimed_broken:?}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backend-specific behaviour
+// ---------------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sqlite_creates_a_missing_database_file_and_directory_in_wal_mode() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("nested").join("data").join("iv.db");
+    let url = format!("sqlite://{}", file.display());
+
+    // Act
+    let store = insurance_verifier::store::SqliteStore::connect(&url, 2).await.expect("connect");
+    store.migrate().await.expect("migrate");
+
+    // Assert
+    assert!(file.is_file(), "the database file was created");
+    let raw = sqlx::SqlitePool::connect(&url).await.expect("open directly");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&raw).await.expect("journal mode");
+    assert_eq!(mode, "wal");
+    store.ping().await.expect("ping");
+}
+
+#[tokio::test]
+async fn postgres_connect_refuses_a_schema_name_that_is_not_a_plain_identifier() {
+    // Arrange
+    let Some(url) = support::postgres_url() else { return };
+
+    // Act
+    let refused = insurance_verifier::store::PostgresStore::connect_with_schema(&url, 1, Some("x; DROP")).await;
+
+    // Assert
+    assert!(matches!(refused, Err(StoreError::Query(_))), "got {:?}", refused.err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_list_waits_for_a_writer_that_holds_an_earlier_cursor() {
+    // Arrange: a writer draws a cursor for `a` and has not committed; then `b` is inserted and committed with a
+    // larger cursor. A list that returned `b` now would let a poller move past `a`'s cursor for good.
+    let Some(h) = Harness::postgres().await else { return };
+    let Raw::Postgres(pool) = &h.raw else { unreachable!("a PostgreSQL harness") };
+    let a = h.insert(&pending(T0)).await;
+    let mut writer = pool.begin().await.expect("begin");
+    sqlx::query("UPDATE verifications SET change_cursor = verification_next_cursor() WHERE id = $1")
+        .bind(a.id)
+        .execute(&mut *writer)
+        .await
+        .expect("draw a cursor");
+    let b = h.insert(&pending(at(1))).await;
+
+    // Act
+    let store = h.store.clone();
+    let list =
+        tokio::spawn(
+            async move { store.list_verifications(&ListQuery { after_cursor: a.change_cursor, ..all(10) }).await },
+        );
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    let finished_early = list.is_finished();
+    writer.commit().await.expect("commit");
+    let listed = list.await.expect("list task").expect("list");
+
+    // Assert
+    assert!(!finished_early, "the list waited for the writer");
+    assert_eq!(ids(&listed), vec![a.id, b.id], "both changes, in cursor order (a drew first)");
 }

@@ -7,9 +7,37 @@
 -- `PostgresStore::connect_with_schema`).
 
 -- The change cursor. CACHE 1 (the default, spelled out) matters: with a per-session cache, values would be
--- handed out of order across connections. Values are taken only while holding the cursor lock (see
--- src/store/postgres.rs), so cursors are committed in increasing order.
+-- handed out out of order across connections, and `last_value` would not be the last value handed out.
 CREATE SEQUENCE verification_change_cursor AS BIGINT START WITH 1 CACHE 1;
+
+-- Why two functions and an advisory lock (the full argument is in src/store/postgres.rs): a transaction that drew
+-- cursor 5 may commit after one that drew 6, so a poller reading `change_cursor > X` could move past 6 and never
+-- see 5. Writers draw cursors only while holding the cursor lock in SHARED mode, until their commit; shared
+-- holders do not wait for each other, so commits stay concurrent (and share WAL flushes). A reader takes the lock
+-- in EXCLUSIVE mode for an instant: it is granted once every transaction that drew a cursor has committed or
+-- rolled back, so every cursor up to the sequence's last value is settled, and that value is the horizon a list
+-- may read up to. The lock key is this application's class (0x49565631, "IVV1") and the sequence's OID, so each
+-- schema has its own lock and nothing collides with sqlx's migration lock (a single bigint key).
+
+-- The next change cursor, for the last statement of a writing transaction.
+CREATE FUNCTION verification_next_cursor() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(1230394929, 'verification_change_cursor'::regclass::oid::integer);
+    RETURN nextval('verification_change_cursor');
+END;
+$$;
+
+-- The largest cursor below which no change can still appear. Call it in a transaction of its own (autocommit), so
+-- the exclusive lock is released at once, and read up to the horizon in a later transaction.
+CREATE FUNCTION verification_cursor_horizon() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    horizon BIGINT;
+BEGIN
+    PERFORM pg_advisory_xact_lock(1230394929, 'verification_change_cursor'::regclass::oid::integer);
+    SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO horizon FROM verification_change_cursor;
+    RETURN horizon;
+END;
+$$;
 
 CREATE TABLE verifications (
     id               UUID        NOT NULL PRIMARY KEY,
@@ -42,7 +70,7 @@ CREATE TABLE verifications (
     lease_expires_at TIMESTAMPTZ,
     created_at       TIMESTAMPTZ NOT NULL,
     updated_at       TIMESTAMPTZ NOT NULL,
-    -- Monotonic change cursor, committed in order (see the sequence above).
+    -- Monotonic change cursor, from verification_next_cursor() (see above).
     change_cursor    BIGINT      NOT NULL,
     CHECK ((lease_token IS NULL) = (lease_expires_at IS NULL))
 );
@@ -59,7 +87,8 @@ CREATE INDEX verifications_outcome_cursor ON verifications (outcome, change_curs
 CREATE INDEX verifications_follow_up_cursor ON verifications (follow_up, change_cursor);
 
 -- One row per carrier call. The summary columns hold no PHI; raw_request and raw_response do (kept for audit
--- and re-parsing, never logged).
+-- and re-parsing, never logged). The raw bodies are bytes, not text: carriers send anything, NUL bytes included,
+-- and a body that a text column refuses would block the attempt's result from being stored.
 CREATE TABLE verification_attempts (
     verification_id UUID        NOT NULL REFERENCES verifications (id),
     attempt_number  INTEGER     NOT NULL CHECK (attempt_number >= 1),
@@ -72,8 +101,8 @@ CREATE TABLE verification_attempts (
                                                                  'invalid_response')),
     error_code      TEXT,
     detail          TEXT,
-    raw_request     TEXT,
-    raw_response    TEXT,
+    raw_request    BYTEA,
+    raw_response   BYTEA,
     -- A result is stored at most once per attempt number, even if two workers raced.
     PRIMARY KEY (verification_id, attempt_number)
 );

@@ -56,7 +56,8 @@ CREATE INDEX verifications_outcome_cursor ON verifications (outcome, change_curs
 CREATE INDEX verifications_follow_up_cursor ON verifications (follow_up, change_cursor);
 
 -- One row per carrier call. The summary columns hold no PHI; raw_request and raw_response do (kept for audit
--- and re-parsing, never logged).
+-- and re-parsing, never logged). The raw bodies are bytes, not text: carriers send anything, NUL bytes included,
+-- and a body that a text column refuses would block the attempt's result from being stored.
 CREATE TABLE verification_attempts (
     verification_id TEXT    NOT NULL REFERENCES verifications (id),
     attempt_number  INTEGER NOT NULL CHECK (attempt_number >= 1),
@@ -69,8 +70,8 @@ CREATE TABLE verification_attempts (
                                                              'invalid_response')),
     error_code      TEXT,
     detail          TEXT,
-    raw_request     TEXT,
-    raw_response    TEXT,
+    raw_request     BLOB,
+    raw_response    BLOB,
     -- A result is stored at most once per attempt number, even if two workers raced.
     PRIMARY KEY (verification_id, attempt_number)
 ) STRICT;

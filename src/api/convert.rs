@@ -307,7 +307,7 @@ fn relationship_to_proto(relationship: Relationship) -> pb::SubscriberRelationsh
 }
 
 fn accumulator_to_proto(a: &Accumulator) -> Option<pb::Accumulator> {
-    (!a.is_unknown()).then(|| pb::Accumulator { total_cents: a.total_cents, remaining_cents: a.remaining_cents })
+    (!a.is_unknown()).then_some(pb::Accumulator { total_cents: a.total_cents, remaining_cents: a.remaining_cents })
 }
 
 fn cost_share_to_proto(c: &CostShare) -> Option<pb::CostShare> {

@@ -101,8 +101,8 @@ pub enum Transition {
     Complete {
         /// What the answer means.
         outcome: Outcome,
-        /// The normalised benefits.
-        benefits: Option<BenefitSummary>,
+        /// The normalised benefits (boxed: they dwarf the other variants).
+        benefits: Option<Box<BenefitSummary>>,
         /// A new screening decision when the answer revealed a government plan.
         screening: Option<ScreeningDecision>,
         /// A hint a person can act on.
@@ -215,7 +215,7 @@ pub fn decide(
             if let Some(screening) = answer_screening.filter(ScreeningDecision::refuses) {
                 return Transition::Complete {
                     outcome: Outcome::GovernmentPlanFound,
-                    benefits: Some(answer.summary.clone()),
+                    benefits: Some(Box::new(answer.summary.clone())),
                     status_detail: Some(format!("carrier answer shows a government plan: {}", screening.reason)),
                     screening: Some(screening),
                 };
@@ -237,7 +237,7 @@ pub fn decide(
                 ),
             };
             let benefits = matches!(answer.finding, CoverageFinding::Active | CoverageFinding::Inactive)
-                .then(|| answer.summary.clone());
+                .then(|| Box::new(answer.summary.clone()));
             Transition::Complete { outcome, benefits, screening: None, status_detail }
         }
         AttemptResult::Failed { class, detail, retry_after } => {

@@ -306,8 +306,13 @@ pub(crate) struct AttemptRow {
     pub(crate) result_class: String,
     pub(crate) error_code: Option<String>,
     pub(crate) detail: Option<String>,
-    pub(crate) raw_request: Option<String>,
-    pub(crate) raw_response: Option<String>,
+    pub(crate) raw_request: Option<Vec<u8>>,
+    pub(crate) raw_response: Option<Vec<u8>>,
+}
+
+/// Raw bodies are stored as bytes (see the migration); they were text when written, so decoding is lossless.
+fn body_text(bytes: Option<Vec<u8>>) -> Option<String> {
+    bytes.map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 impl AttemptRow {
@@ -326,8 +331,8 @@ impl AttemptRow {
             result_class: parse_enum(id, "result_class", &self.result_class, AttemptResultClass::parse)?,
             error_code: self.error_code,
             detail: self.detail,
-            raw_request: self.raw_request,
-            raw_response: self.raw_response,
+            raw_request: body_text(self.raw_request),
+            raw_response: body_text(self.raw_response),
         })
     }
 }
@@ -353,7 +358,7 @@ pub(crate) fn attempts_of_one(rows: Vec<AttemptRow>) -> Result<Vec<CarrierAttemp
 pub(crate) fn assemble_page(
     rows: Vec<VerificationRow>,
     attempt_rows: Vec<AttemptRow>,
-) -> Result<Vec<crate::domain::Verification>, StoreError> {
+) -> Result<Vec<Verification>, StoreError> {
     let mut attempts = attempts_by_verification(attempt_rows)?;
     rows.into_iter()
         .map(|row| {
@@ -466,8 +471,8 @@ pub(crate) struct AttemptValues {
     pub(crate) result_class: &'static str,
     pub(crate) error_code: Option<String>,
     pub(crate) detail: Option<String>,
-    pub(crate) raw_request: Option<String>,
-    pub(crate) raw_response: Option<String>,
+    pub(crate) raw_request: Option<Vec<u8>>,
+    pub(crate) raw_response: Option<Vec<u8>>,
 }
 
 impl AttemptValues {
@@ -483,8 +488,8 @@ impl AttemptValues {
             result_class: attempt.result_class.as_str(),
             error_code: attempt.error_code.clone(),
             detail: attempt.detail.clone(),
-            raw_request: attempt.raw_request.clone(),
-            raw_response: attempt.raw_response.clone(),
+            raw_request: attempt.raw_request.as_ref().map(|body| body.clone().into_bytes()),
+            raw_response: attempt.raw_response.as_ref().map(|body| body.clone().into_bytes()),
         }
     }
 }

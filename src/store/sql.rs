@@ -26,26 +26,39 @@ macro_rules! attempt_columns {
 }
 pub(crate) use attempt_columns;
 
-/// The column list of an insert into `verifications`; `$1`..`$15` are bound by `bind_new_verification!` and the
-/// change cursor comes last (each backend assigns it its own way).
-macro_rules! insert_verification_columns {
-    () => {
-        "id, request_id, fingerprint, request, status, outcome, verdict, screening_rule, screening_reason, \
-         carrier, payer_id, follow_up, status_detail, next_attempt_at, created_at, updated_at, change_cursor"
+/// Inserts a verification unless its id or request id is taken, returning the stored row. `$1`..`$15` are bound
+/// by `bind_new_verification!`; `$next_cursor` is the backend's SQL expression for the next change cursor.
+macro_rules! insert_verification_sql {
+    ($next_cursor:expr) => {
+        concat!(
+            "INSERT INTO verifications (id, request_id, fingerprint, request, status, outcome, verdict, ",
+            "screening_rule, screening_reason, carrier, payer_id, follow_up, status_detail, next_attempt_at, ",
+            "created_at, updated_at, change_cursor) ",
+            // updated_at starts as created_at ($15).
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, ",
+            $next_cursor,
+            ") ON CONFLICT DO NOTHING RETURNING ",
+            $crate::store::sql::verification_columns!()
+        )
     };
 }
-pub(crate) use insert_verification_columns;
+pub(crate) use insert_verification_sql;
 
-/// The placeholders matching `insert_verification_columns!()` except the change cursor (`updated_at` starts
-/// as `created_at`).
-macro_rules! insert_verification_values {
-    () => {
-        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15"
+/// Gives verification `$1` the next change cursor (`$next_cursor`, the backend's expression) and returns the row.
+/// The last statement of a writing transaction, after every other change it makes.
+macro_rules! bump_cursor_sql {
+    ($next_cursor:expr) => {
+        concat!(
+            "UPDATE verifications SET change_cursor = ",
+            $next_cursor,
+            " WHERE id = $1 RETURNING ",
+            $crate::store::sql::verification_columns!()
+        )
     };
 }
-pub(crate) use insert_verification_values;
+pub(crate) use bump_cursor_sql;
 
-/// Binds a `NewVerificationValues` to `$1`..`$15` of an insert built from `insert_verification_values!()`.
+/// Binds a `NewVerificationValues` to `$1`..`$15` of `insert_verification_sql!`.
 macro_rules! bind_new_verification {
     ($query:expr, $values:expr) => {{
         let v = $values;
@@ -162,9 +175,10 @@ pub(crate) const RELEASE_CLAIM: &str = "UPDATE verifications SET lease_token = N
 pub(crate) const PENDING_SUMMARY: &str =
     "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM verifications WHERE status = 'pending'";
 
-/// Builds the `ListVerifications` page query: the filters present, in change-cursor order. Values are bound,
-/// never interpolated; only the shape (which filters, how many values) varies.
-pub(crate) fn list_page_query<DB>(query: &ListQuery, limit: u32) -> QueryBuilder<DB>
+/// Builds the `ListVerifications` page query: the filters present, in change-cursor order, up to `horizon` when
+/// the backend needs one (PostgreSQL: see `postgres.rs`). Values are bound, never interpolated; only the shape
+/// (which filters, how many values) varies.
+pub(crate) fn list_page_query<DB>(query: &ListQuery, limit: u32, horizon: Option<i64>) -> QueryBuilder<DB>
 where
     DB: Database,
     DB::Arguments: Default,
@@ -177,6 +191,9 @@ where
         " FROM verifications WHERE change_cursor > "
     ));
     builder.push_bind(query.after_cursor);
+    if let Some(horizon) = horizon {
+        builder.push(" AND change_cursor <= ").push_bind(horizon);
+    }
     push_in_list(&mut builder, "status", query.statuses.iter().map(|s| s.as_str()));
     push_in_list(&mut builder, "outcome", query.outcomes.iter().map(|o| o.as_str()));
     push_in_list(&mut builder, "follow_up", query.follow_up_states.iter().map(|f| f.as_str()));

@@ -25,7 +25,7 @@ use super::rows::{
 use super::sql::{
     self, APPLY_TRANSITION, CLAIM_ONE, INSERT_ATTEMPT, PENDING_SUMMARY, RELEASE_CLAIM, SELECT_ATTEMPTS,
     SELECT_VERIFICATION, SELECT_VERIFICATION_BY_REQUEST_ID, attempt_columns, bind_attempt, bind_new_verification,
-    bind_transition, insert_verification_columns, insert_verification_values, verification_columns,
+    bind_transition, bump_cursor_sql, insert_verification_sql,
 };
 use super::{ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, Store, StoreError};
 use crate::domain::{CarrierAttempt, NewVerification, Transition, Verification};
@@ -43,24 +43,14 @@ macro_rules! next_cursor {
     };
 }
 
-const INSERT_VERIFICATION: &str = concat!(
-    "INSERT INTO verifications (",
-    insert_verification_columns!(),
-    ") VALUES (",
-    insert_verification_values!(),
-    ", ",
-    next_cursor!(),
-    ") ON CONFLICT DO NOTHING RETURNING ",
-    verification_columns!()
-);
+/// Inserts a verification with the next cursor (inside a write transaction).
+const INSERT_VERIFICATION: &str = insert_verification_sql!(next_cursor!());
 
-const BUMP_CURSOR: &str = concat!(
-    "UPDATE verifications SET change_cursor = ",
-    next_cursor!(),
-    " WHERE id = $1 RETURNING ",
-    verification_columns!()
-);
+/// Gives a verification the next cursor: the last statement of a write transaction.
+const BUMP_CURSOR: &str = bump_cursor_sql!(next_cursor!());
 
+/// Due, pending, unleased verifications, oldest due first (`$1` now, `$2` limit). Leased one by one afterwards,
+/// in the same write transaction, so each gets its own token.
 const SELECT_DUE: &str = "SELECT id FROM verifications \
      WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) \
      ORDER BY next_attempt_at, id LIMIT $2";
@@ -107,13 +97,14 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    async fn get_by_request_id(&self, request_id: &str) -> Result<Option<Verification>, StoreError> {
+    /// One verification and its attempts, found by `sql` with `key` as `$1`, from one read snapshot.
+    async fn read_one(
+        &self,
+        sql: &'static str,
+        key: impl for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Send,
+    ) -> Result<Option<Verification>, StoreError> {
         let mut tx = self.reader.begin().await?;
-        let Some(row) = sqlx::query_as::<_, VerificationRow>(SELECT_VERIFICATION_BY_REQUEST_ID)
-            .bind(request_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(row) = sqlx::query_as::<_, VerificationRow>(sql).bind(key).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
         let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(row.id).fetch_all(&mut *tx).await?;
@@ -160,8 +151,10 @@ impl Store for SqliteStore {
         // Nothing inserted: the request id (or, for a retried insert, the id) is taken. Writes are serialised,
         // so the row that won is committed and visible now.
         let existing = match &new.request_id {
-            Some(request_id) => self.get_by_request_id(request_id.as_str()).await?,
-            None => self.get_verification(new.id).await?,
+            Some(request_id) => {
+                self.read_one(SELECT_VERIFICATION_BY_REQUEST_ID, request_id.as_str().to_owned()).await?
+            }
+            None => self.read_one(SELECT_VERIFICATION, DbId(new.id)).await?,
         };
         existing.map(InsertOutcome::Existing).ok_or_else(|| {
             StoreError::Corrupt(format!("verification {}: insert conflicted but no conflicting row exists", new.id))
@@ -169,16 +162,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_verification(&self, id: Uuid) -> Result<Option<Verification>, StoreError> {
-        // One read transaction: the row and its attempts come from the same snapshot.
-        let mut tx = self.reader.begin().await?;
-        let Some(row) =
-            sqlx::query_as::<_, VerificationRow>(SELECT_VERIFICATION).bind(DbId(id)).fetch_optional(&mut *tx).await?
-        else {
-            return Ok(None);
-        };
-        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(DbId(id)).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        row.into_verification(attempts_of_one(attempts)?).map(Some)
+        self.read_one(SELECT_VERIFICATION, DbId(id)).await
     }
 
     async fn list_verifications(&self, query: &ListQuery) -> Result<Vec<Verification>, StoreError> {
@@ -186,8 +170,9 @@ impl Store for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        // No horizon needed: writes are serialised, so cursors commit in order.
         let mut tx = self.reader.begin().await?;
-        let rows = sql::list_page_query::<Sqlite>(query, limit)
+        let rows = sql::list_page_query::<Sqlite>(query, limit, None)
             .build_query_as::<VerificationRow>()
             .fetch_all(&mut *tx)
             .await?;

@@ -227,48 +227,8 @@ macro_rules! on_both_stores {
     };
 }
 
-/// The test PostgreSQL URL from `IV_TEST_POSTGRES_URL`. Unset: fails under `CI=true`, else skips (`None`).
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("IV_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("IV_TEST_POSTGRES_URL must be set when CI=true: the PostgreSQL tests may not be skipped")
-        }
-        _ => {
-            eprintln!("skipping PostgreSQL test: IV_TEST_POSTGRES_URL is not set");
-            None
-        }
-    }
-}
-
-/// Drops a test schema when the test ends.
-struct SchemaGuard {
-    url: String,
-    schema: String,
-}
-
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        let (url, schema) = (self.url.clone(), self.schema.clone());
-        // Drop runs inside the test's runtime, which cannot block on itself: use a short-lived one.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(async move {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
-                    let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
 /// A fresh, uniquely named schema (created by the store on connect) and the guard that drops it.
 fn postgres_schema() -> Option<(String, String, Box<dyn std::any::Any + Send>)> {
-    let url = postgres_url()?;
-    let schema = format!("test_{}", uuid::Uuid::now_v7().simple());
-    let guard = SchemaGuard { url: url.clone(), schema: schema.clone() };
-    Some((url, schema, Box::new(guard)))
+    let guard = crate::support::SchemaGuard::fresh()?;
+    Some((guard.url().to_owned(), guard.schema().to_owned(), Box::new(guard)))
 }

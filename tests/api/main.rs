@@ -2,6 +2,8 @@
 //! carrier answering over real HTTP.
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod access;
 mod health_and_reflection;
