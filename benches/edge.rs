@@ -7,39 +7,16 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use insurance_verifier::api::convert::submission_from_proto;
 use insurance_verifier::api::pb;
+use insurance_verifier::api::samples::submit_form;
 use insurance_verifier::domain::test_support::sample_request;
 use insurance_verifier::screening::Screener;
 use prost::Message;
 use time::macros::date;
 
 fn form(carrier: &str, member_id: &str) -> pb::SubmitVerificationRequest {
-    pb::SubmitVerificationRequest {
-        applicant: Some(pb::Person {
-            first_name: "Jordan".into(),
-            last_name: "Sample".into(),
-            middle_name: String::new(),
-            date_of_birth: "1988-04-12".into(),
-        }),
-        relationship: pb::SubscriberRelationship::Self_ as i32,
-        subscriber: None,
-        card: Some(pb::InsuranceCard {
-            carrier_name: carrier.into(),
-            plan_name: String::new(),
-            payer_id: String::new(),
-            member_id: member_id.into(),
-            group_number: "GRP-2001".into(),
-            plan_type: pb::PlanType::Unknown as i32,
-        }),
-        contact: Some(pb::Contact {
-            phone: "(502) 555-0142".into(),
-            email: "jordan.sample@example.org".into(),
-            preferred_time: "mornings".into(),
-        }),
-        consent: true,
-        source: "website".into(),
-        request_id: "form-0001".into(),
-        wait_for_result: None,
-    }
+    let mut form = submit_form(carrier, member_id, pb::PlanType::Unknown);
+    form.request_id = "form-0001".into();
+    form
 }
 
 fn edge(c: &mut Criterion) {

@@ -420,33 +420,12 @@ mod tests {
     use super::*;
 
     fn valid() -> pb::SubmitVerificationRequest {
-        pb::SubmitVerificationRequest {
-            applicant: Some(pb::Person {
-                first_name: "Jordan".into(),
-                last_name: "Sample".into(),
-                middle_name: String::new(),
-                date_of_birth: "1988-04-12".into(),
-            }),
-            relationship: pb::SubscriberRelationship::Self_ as i32,
-            subscriber: None,
-            card: Some(pb::InsuranceCard {
-                carrier_name: "Anthem Blue Cross Blue Shield".into(),
-                plan_name: String::new(),
-                payer_id: String::new(),
-                member_id: "ACT100001".into(),
-                group_number: String::new(),
-                plan_type: pb::PlanType::Employer as i32,
-            }),
-            contact: Some(pb::Contact {
-                phone: "502-555-0142".into(),
-                email: String::new(),
-                preferred_time: String::new(),
-            }),
-            consent: true,
-            source: String::new(),
-            request_id: String::new(),
-            wait_for_result: None,
-        }
+        let mut form =
+            crate::api::samples::submit_form("Anthem Blue Cross Blue Shield", "ACT100001", pb::PlanType::Employer);
+        form.contact =
+            Some(pb::Contact { phone: "502-555-0142".into(), email: String::new(), preferred_time: String::new() });
+        form.source = String::new();
+        form
     }
 
     const TODAY: time::Date = date!(2026 - 11 - 27);

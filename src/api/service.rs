@@ -7,7 +7,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
-use tracing::{Instrument, info_span};
 use uuid::Uuid;
 
 use super::auth::{Authenticator, Role};
@@ -168,69 +167,110 @@ fn list_query(message: &pb::ListVerificationsRequest) -> Result<ListQuery, ApiEr
     if violations.is_empty() { Ok(query) } else { Err(ApiError::InvalidArgument(violations)) }
 }
 
+/// Turns a handler's result into the RPC's, recording the status code on the RPC span (ops read it).
+fn finish<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
+    let result = result.map(Response::new).map_err(Status::from);
+    let code = match &result {
+        Ok(_) => tonic::Code::Ok,
+        Err(status) => status.code(),
+    };
+    tracing::Span::current().record("rpc.code", tracing::field::debug(code));
+    result
+}
+
+impl VerificationApi {
+    #[tracing::instrument(
+        name = "rpc.submit_verification",
+        skip_all,
+        fields(rpc.method = "SubmitVerification", rpc.code = tracing::field::Empty, verification_id = tracing::field::Empty)
+    )]
+    async fn handle_submit(
+        &self,
+        request: Request<pb::SubmitVerificationRequest>,
+    ) -> Result<Response<pb::SubmitVerificationResponse>, Status> {
+        finish(
+            async {
+                self.auth.authorize(request.metadata(), "SubmitVerification", &[Role::Website])?;
+                let submission = Submission::try_from(request.into_inner()).map_err(ApiError::InvalidArgument)?;
+                let wait = submission.wait_for_result.min(self.max_wait_for_result);
+                let (verification, replayed) = self.submit(submission).await?;
+                let verification = self.wait_for_final(verification, wait).await?;
+                Ok(pb::SubmitVerificationResponse {
+                    verification: Some(pb::Verification::from(&verification)),
+                    replayed,
+                })
+            }
+            .await,
+        )
+    }
+
+    #[tracing::instrument(
+        name = "rpc.get_verification",
+        skip_all,
+        fields(rpc.method = "GetVerification", rpc.code = tracing::field::Empty, verification_id = tracing::field::Empty)
+    )]
+    async fn handle_get(
+        &self,
+        request: Request<pb::GetVerificationRequest>,
+    ) -> Result<Response<pb::GetVerificationResponse>, Status> {
+        finish(
+            async {
+                self.auth.authorize(request.metadata(), "GetVerification", &[Role::Admissions])?;
+                let id = parse_id(&request.get_ref().id)?;
+                tracing::Span::current().record("verification_id", tracing::field::display(id));
+                let verification = self.store.get_verification(id).await?.ok_or(ApiError::NotFound)?;
+                Ok(pb::GetVerificationResponse { verification: Some(pb::Verification::from(&verification)) })
+            }
+            .await,
+        )
+    }
+
+    #[tracing::instrument(
+        name = "rpc.list_verifications",
+        skip_all,
+        fields(rpc.method = "ListVerifications", rpc.code = tracing::field::Empty)
+    )]
+    async fn handle_list(
+        &self,
+        request: Request<pb::ListVerificationsRequest>,
+    ) -> Result<Response<pb::ListVerificationsResponse>, Status> {
+        finish(
+            async {
+                self.auth.authorize(request.metadata(), "ListVerifications", &[Role::Admissions])?;
+                let query = list_query(request.get_ref())?;
+                let page = self.store.list_verifications(&query).await?;
+                let last_cursor = page.last().map_or(query.after_cursor, |v| v.change_cursor);
+                tracing::debug!(returned = page.len(), "listed verifications");
+                Ok(pb::ListVerificationsResponse {
+                    verifications: page.iter().map(pb::Verification::from).collect(),
+                    next_page_token: page_token::encode(last_cursor, &query),
+                })
+            }
+            .await,
+        )
+    }
+}
+
 #[tonic::async_trait]
 impl VerificationService for VerificationApi {
     async fn submit_verification(
         &self,
         request: Request<pb::SubmitVerificationRequest>,
     ) -> Result<Response<pb::SubmitVerificationResponse>, Status> {
-        let span = info_span!(
-            "rpc.submit_verification",
-            rpc.method = "SubmitVerification",
-            verification_id = tracing::field::Empty
-        );
-        async move {
-            self.auth.authorize(request.metadata(), "SubmitVerification", &[Role::Website])?;
-            let submission = Submission::try_from(request.into_inner()).map_err(ApiError::InvalidArgument)?;
-            let wait = submission.wait_for_result.min(self.max_wait_for_result);
-            let (verification, replayed) = self.submit(submission).await?;
-            let verification = self.wait_for_final(verification, wait).await?;
-            Ok(Response::new(pb::SubmitVerificationResponse {
-                verification: Some(pb::Verification::from(&verification)),
-                replayed,
-            }))
-        }
-        .instrument(span)
-        .await
-        .map_err(|error: ApiError| Status::from(error))
+        self.handle_submit(request).await
     }
 
     async fn get_verification(
         &self,
         request: Request<pb::GetVerificationRequest>,
     ) -> Result<Response<pb::GetVerificationResponse>, Status> {
-        let span =
-            info_span!("rpc.get_verification", rpc.method = "GetVerification", verification_id = tracing::field::Empty);
-        async move {
-            self.auth.authorize(request.metadata(), "GetVerification", &[Role::Admissions])?;
-            let id = parse_id(&request.get_ref().id)?;
-            tracing::Span::current().record("verification_id", tracing::field::display(id));
-            let verification = self.store.get_verification(id).await?.ok_or(ApiError::NotFound)?;
-            Ok(Response::new(pb::GetVerificationResponse { verification: Some(pb::Verification::from(&verification)) }))
-        }
-        .instrument(span)
-        .await
-        .map_err(|error: ApiError| Status::from(error))
+        self.handle_get(request).await
     }
 
     async fn list_verifications(
         &self,
         request: Request<pb::ListVerificationsRequest>,
     ) -> Result<Response<pb::ListVerificationsResponse>, Status> {
-        let span = info_span!("rpc.list_verifications", rpc.method = "ListVerifications");
-        async move {
-            self.auth.authorize(request.metadata(), "ListVerifications", &[Role::Admissions])?;
-            let query = list_query(request.get_ref())?;
-            let page = self.store.list_verifications(&query).await?;
-            let last_cursor = page.last().map_or(query.after_cursor, |v| v.change_cursor);
-            tracing::debug!(returned = page.len(), "listed verifications");
-            Ok(Response::new(pb::ListVerificationsResponse {
-                verifications: page.iter().map(pb::Verification::from).collect(),
-                next_page_token: page_token::encode(last_cursor, &query),
-            }))
-        }
-        .instrument(span)
-        .await
-        .map_err(|error: ApiError| Status::from(error))
+        self.handle_list(request).await
     }
 }

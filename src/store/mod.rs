@@ -14,6 +14,7 @@ use crate::domain::{
 
 pub mod postgres;
 mod rows;
+mod shared;
 mod sql;
 pub mod sqlite;
 

@@ -39,13 +39,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::{
-    AttemptRow, AttemptValues, DbId, DbTime, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow,
-    assemble_page, attempts_of_one, usable_claims,
+    AttemptRow, DbId, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow, assemble_page,
+    usable_claims,
 };
+use super::shared::StoreDb;
 use super::sql::{
-    self, APPLY_TRANSITION, CLAIM_ONE, INSERT_ATTEMPT, PENDING_SUMMARY, RELEASE_CLAIM, SELECT_ATTEMPTS,
-    SELECT_VERIFICATION, SELECT_VERIFICATION_BY_REQUEST_ID, attempt_columns, bind_attempt, bind_new_verification,
-    bind_transition, bump_cursor_sql, insert_verification_sql, verification_columns,
+    SELECT_VERIFICATION, attempt_columns, bump_cursor_sql, insert_verification_sql, verification_columns,
 };
 use super::{ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, Store, StoreError};
 use crate::domain::{CarrierAttempt, NewVerification, Transition, Verification};
@@ -60,11 +59,13 @@ macro_rules! next_cursor {
     };
 }
 
-/// Inserts a verification and draws its cursor in one statement, which runs in a transaction of its own.
-const INSERT_VERIFICATION: &str = insert_verification_sql!(next_cursor!());
+impl StoreDb for Postgres {
+    /// Inserts a verification and draws its cursor in one statement, which runs in a transaction of its own.
+    const INSERT_VERIFICATION: &'static str = insert_verification_sql!(next_cursor!());
 
-/// Draws a new cursor for a verification: the last statement of a writing transaction.
-const BUMP_CURSOR: &str = bump_cursor_sql!(next_cursor!());
+    /// Draws a new cursor for a verification: the last statement of a writing transaction.
+    const BUMP_CURSOR: &'static str = bump_cursor_sql!(next_cursor!());
+}
 
 /// The cursor below which no change can still appear: call it in a transaction of its own.
 const CURSOR_HORIZON: &str = "SELECT verification_cursor_horizon()";
@@ -127,19 +128,9 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    /// One verification and its attempts, found by `sql` with `key` as `$1`, from one read snapshot.
-    async fn read_one(
-        &self,
-        sql: &'static str,
-        key: impl for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send,
-    ) -> Result<Option<Verification>, StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_READ).await?;
-        let Some(row) = sqlx::query_as::<_, VerificationRow>(sql).bind(key).fetch_optional(&mut *tx).await? else {
-            return Ok(None);
-        };
-        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(row.id).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        row.into_verification(attempts_of_one(attempts)?).map(Some)
+    /// A read-only transaction with one snapshot ([`BEGIN_READ`]) for reads of more than one statement.
+    async fn begin_read(&self) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin_with(BEGIN_READ).await?)
     }
 }
 
@@ -195,26 +186,16 @@ impl Store for PostgresStore {
         let values = NewVerificationValues::of(new)?;
         // One statement in its own transaction. A concurrent insert with the same request id waits (in the unique
         // index) for the first one to commit or roll back; once committed, ON CONFLICT inserts nothing.
-        let inserted = bind_new_verification!(sqlx::query_as::<_, VerificationRow>(INSERT_VERIFICATION), values)
-            .fetch_optional(&self.pool)
-            .await?;
+        let inserted = Postgres::insert_row(&self.pool, values).await?;
         if let Some(row) = inserted {
             return Ok(InsertOutcome::Created(row.into_verification(Vec::new())?));
         }
         // ON CONFLICT only skips a row that conflicts with a committed one, so a fresh read finds it.
-        let existing = match &new.request_id {
-            Some(request_id) => {
-                self.read_one(SELECT_VERIFICATION_BY_REQUEST_ID, request_id.as_str().to_owned()).await?
-            }
-            None => self.read_one(SELECT_VERIFICATION, DbId(new.id)).await?,
-        };
-        existing.map(InsertOutcome::Existing).ok_or_else(|| {
-            StoreError::Corrupt(format!("verification {}: insert conflicted but no conflicting row exists", new.id))
-        })
+        Postgres::existing_after_conflict(self.begin_read().await?, new).await
     }
 
     async fn get_verification(&self, id: Uuid) -> Result<Option<Verification>, StoreError> {
-        self.read_one(SELECT_VERIFICATION, DbId(id)).await
+        Postgres::read_one(self.begin_read().await?, SELECT_VERIFICATION, DbId(id)).await
     }
 
     async fn list_verifications(&self, query: &ListQuery) -> Result<Vec<Verification>, StoreError> {
@@ -228,11 +209,8 @@ impl Store for PostgresStore {
         if horizon <= query.after_cursor {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin_with(BEGIN_READ).await?;
-        let rows = sql::list_page_query::<Postgres>(query, limit, Some(horizon))
-            .build_query_as::<VerificationRow>()
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut tx = self.begin_read().await?;
+        let rows = Postgres::page_rows(&mut tx, query, limit, Some(horizon)).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -273,14 +251,7 @@ impl Store for PostgresStore {
         let lease_values = LeaseValues::new(now, lease);
         // A plain UPDATE: if another transaction is claiming or recording this row right now, it waits for it
         // and then re-checks the conditions against the committed row.
-        let row = sqlx::query_as::<_, VerificationRow>(CLAIM_ONE)
-            .bind(DbId(id))
-            .bind(lease_values.token)
-            .bind(worker)
-            .bind(lease_values.expires_at)
-            .bind(lease_values.now)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = Postgres::claim_row(&self.pool, DbId(id), worker, &lease_values).await?;
         row.map(VerificationRow::into_claimed).transpose()
     }
 
@@ -291,47 +262,19 @@ impl Store for PostgresStore {
         transition: &Transition,
         now: OffsetDateTime,
     ) -> Result<Verification, StoreError> {
-        let id = DbId(claim.verification_id);
         let values = TransitionValues::of(transition)?;
-        let mut tx = self.pool.begin().await?;
-        // Checks the lease and locks the row until commit: a claimer that wants it after the lease expired
-        // waits, then sees it no longer pending or no longer leased to anyone.
-        let applied: Option<DbId> = bind_transition!(
-            sqlx::query_scalar(APPLY_TRANSITION),
-            id,
-            DbId(claim.lease_token),
-            values,
-            DbTime::new(now)
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if applied.is_none() {
-            tx.rollback().await?;
-            return Err(StoreError::LeaseLost(claim.verification_id));
-        }
-        bind_attempt!(sqlx::query(INSERT_ATTEMPT), AttemptValues::of(claim.verification_id, attempt))
-            .execute(&mut *tx)
-            .await?;
-        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(id).fetch_all(&mut *tx).await?;
-        // Last: the cursor (takes the shared cursor lock until commit).
-        let row = sqlx::query_as::<_, VerificationRow>(BUMP_CURSOR).bind(id).fetch_one(&mut *tx).await?;
-        // Commit before decoding: the result is stored even if the updated row then fails to decode.
-        tx.commit().await?;
-        row.into_verification(attempts_of_one(attempts)?)
+        // A plain read-committed transaction: the lease check row-locks the verification until commit (see
+        // `StoreDb::record_attempt`).
+        Postgres::record_attempt(self.pool.begin().await?, claim, attempt, values, now).await
     }
 
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {
-        sqlx::query(RELEASE_CLAIM)
-            .bind(DbId(claim.verification_id))
-            .bind(DbId(claim.lease_token))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        // One statement, in a transaction of its own.
+        Postgres::release_claim(&self.pool, claim).await
     }
 
     async fn pending_summary(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError> {
-        let (count, oldest): (i64, Option<DbTime>) = sqlx::query_as(PENDING_SUMMARY).fetch_one(&self.pool).await?;
-        Ok((u64::try_from(count).unwrap_or(0), oldest.map(|t| t.0)))
+        Postgres::pending_summary(&self.pool).await
     }
 }
 

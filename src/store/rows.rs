@@ -11,8 +11,6 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgTypeInfo, PgValueRef};
-use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
 use sqlx::types::Json;
 use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 use time::{Duration, OffsetDateTime, UtcOffset};
@@ -30,52 +28,55 @@ use crate::domain::{
 // Column codecs
 // ---------------------------------------------------------------------------------------------------------------
 
+/// Implements `Type`, `Encode` and `Decode` of one backend (`$db`) for a column codec, which that backend stores as
+/// `$column`: the type information is `$column`'s, `encode` writes the codec (`$this`) into `$buf`, and `decode`
+/// turns the backend's `$value` into the codec. Only those two bodies differ between the six codec-backend pairs;
+/// the macro writes the trait boilerplate around them once.
+macro_rules! column_codec {
+    (
+        $codec:ident on $db:ty as $column:ty,
+        encode: |$this:ident, $buf:ident| $encode:expr,
+        decode: |$value:ident| $decode:expr $(,)?
+    ) => {
+        impl Type<$db> for $codec {
+            fn type_info() -> <$db as Database>::TypeInfo {
+                <$column as Type<$db>>::type_info()
+            }
+
+            fn compatible(ty: &<$db as Database>::TypeInfo) -> bool {
+                <$column as Type<$db>>::compatible(ty)
+            }
+        }
+
+        impl Encode<'_, $db> for $codec {
+            fn encode_by_ref(&self, $buf: &mut <$db as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                let $this = self;
+                $encode
+            }
+        }
+
+        impl<'r> Decode<'r, $db> for $codec {
+            fn decode($value: <$db as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                $decode
+            }
+        }
+    };
+}
+
 /// A UUID column: hyphenated TEXT in SQLite (readable with the `sqlite3` shell), UUID in PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct DbId(pub(crate) Uuid);
 
-impl Type<Sqlite> for DbId {
-    fn type_info() -> SqliteTypeInfo {
-        <Hyphenated as Type<Sqlite>>::type_info()
-    }
-
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <Hyphenated as Type<Sqlite>>::compatible(ty)
-    }
+column_codec! {
+    DbId on Sqlite as Hyphenated,
+    encode: |id, buf| <Hyphenated as Encode<Sqlite>>::encode(id.0.hyphenated(), buf),
+    decode: |value| Ok(DbId(<Hyphenated as Decode<Sqlite>>::decode(value)?.into_uuid())),
 }
 
-impl Encode<'_, Sqlite> for DbId {
-    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <Hyphenated as Encode<Sqlite>>::encode(self.0.hyphenated(), buf)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for DbId {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(DbId(<Hyphenated as Decode<Sqlite>>::decode(value)?.into_uuid()))
-    }
-}
-
-impl Type<Postgres> for DbId {
-    fn type_info() -> PgTypeInfo {
-        <Uuid as Type<Postgres>>::type_info()
-    }
-
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <Uuid as Type<Postgres>>::compatible(ty)
-    }
-}
-
-impl Encode<'_, Postgres> for DbId {
-    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <Uuid as Encode<Postgres>>::encode_by_ref(&self.0, buf)
-    }
-}
-
-impl<'r> Decode<'r, Postgres> for DbId {
-    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(DbId(<Uuid as Decode<Postgres>>::decode(value)?))
-    }
+column_codec! {
+    DbId on Postgres as Uuid,
+    encode: |id, buf| <Uuid as Encode<Postgres>>::encode_by_ref(&id.0, buf),
+    decode: |value| Ok(DbId(<Uuid as Decode<Postgres>>::decode(value)?)),
 }
 
 /// A timestamp column, always written truncated to whole microseconds (what TIMESTAMPTZ keeps), so a value read
@@ -95,49 +96,19 @@ impl DbTime {
     }
 }
 
-impl Type<Sqlite> for DbTime {
-    fn type_info() -> SqliteTypeInfo {
-        <i64 as Type<Sqlite>>::type_info()
-    }
-
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <i64 as Type<Sqlite>>::compatible(ty)
-    }
-}
-
-impl Encode<'_, Sqlite> for DbTime {
-    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <i64 as Encode<Sqlite>>::encode(self.unix_micros()?, buf)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for DbTime {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+column_codec! {
+    DbTime on Sqlite as i64,
+    encode: |time, buf| <i64 as Encode<Sqlite>>::encode(time.unix_micros()?, buf),
+    decode: |value| {
         let micros = <i64 as Decode<Sqlite>>::decode(value)?;
         Ok(DbTime(OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)?))
-    }
+    },
 }
 
-impl Type<Postgres> for DbTime {
-    fn type_info() -> PgTypeInfo {
-        <OffsetDateTime as Type<Postgres>>::type_info()
-    }
-
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <OffsetDateTime as Type<Postgres>>::compatible(ty)
-    }
-}
-
-impl Encode<'_, Postgres> for DbTime {
-    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <OffsetDateTime as Encode<Postgres>>::encode(truncate_to_micros(self.0), buf)
-    }
-}
-
-impl<'r> Decode<'r, Postgres> for DbTime {
-    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(DbTime(<OffsetDateTime as Decode<Postgres>>::decode(value)?))
-    }
+column_codec! {
+    DbTime on Postgres as OffsetDateTime,
+    encode: |time, buf| <OffsetDateTime as Encode<Postgres>>::encode(truncate_to_micros(time.0), buf),
+    decode: |value| Ok(DbTime(<OffsetDateTime as Decode<Postgres>>::decode(value)?)),
 }
 
 /// A JSON document column: TEXT in SQLite, JSONB in PostgreSQL. Holds the JSON text; the domain types are
@@ -145,51 +116,23 @@ impl<'r> Decode<'r, Postgres> for DbTime {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DbJson(pub(crate) String);
 
-impl Type<Sqlite> for DbJson {
-    fn type_info() -> SqliteTypeInfo {
-        <String as Type<Sqlite>>::type_info()
-    }
-
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <String as Type<Sqlite>>::compatible(ty)
-    }
+column_codec! {
+    DbJson on Sqlite as String,
+    encode: |json, buf| <String as Encode<Sqlite>>::encode_by_ref(&json.0, buf),
+    decode: |value| Ok(DbJson(<String as Decode<Sqlite>>::decode(value)?)),
 }
 
-impl Encode<'_, Sqlite> for DbJson {
-    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <String as Encode<Sqlite>>::encode_by_ref(&self.0, buf)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for DbJson {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(DbJson(<String as Decode<Sqlite>>::decode(value)?))
-    }
-}
-
-impl Type<Postgres> for DbJson {
-    fn type_info() -> PgTypeInfo {
-        <Json<Box<RawValue>> as Type<Postgres>>::type_info()
-    }
-
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <Json<Box<RawValue>> as Type<Postgres>>::compatible(ty)
-    }
-}
-
-impl Encode<'_, Postgres> for DbJson {
-    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+column_codec! {
+    DbJson on Postgres as Json<Box<RawValue>>,
+    encode: |json, buf| {
         // Borrowing as a RawValue writes the text as it is (no re-serialisation) in the JSONB wire format.
-        let raw: &RawValue = serde_json::from_str(&self.0)?;
+        let raw: &RawValue = serde_json::from_str(&json.0)?;
         <Json<&RawValue> as Encode<Postgres>>::encode(Json(raw), buf)
-    }
-}
-
-impl<'r> Decode<'r, Postgres> for DbJson {
-    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+    },
+    decode: |value| {
         let raw = <Json<Box<RawValue>> as Decode<Postgres>>::decode(value)?;
         Ok(DbJson(raw.0.get().to_owned()))
-    }
+    },
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! SQL shared by both backends. SQLite accepts PostgreSQL's `$N` placeholders (sqlx maps them by number), so a
 //! statement whose text is the same on both lives here once; the column codecs in `rows.rs` make the bound values
-//! the same Rust types on both. What differs (claiming in batches, assigning the change cursor, list filters) is
-//! in each backend's module.
+//! the same Rust types on both, and `shared.rs` runs the statements whose use is the same on both. What differs
+//! (claiming in batches, assigning the change cursor, list filters) is in each backend's module.
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 

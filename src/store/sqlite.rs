@@ -19,14 +19,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::{
-    AttemptRow, AttemptValues, DbId, DbTime, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow,
-    assemble_page, attempts_of_one, usable_claims,
+    AttemptRow, DbId, DbTime, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow, assemble_page,
+    usable_claims,
 };
-use super::sql::{
-    self, APPLY_TRANSITION, CLAIM_ONE, INSERT_ATTEMPT, PENDING_SUMMARY, RELEASE_CLAIM, SELECT_ATTEMPTS,
-    SELECT_VERIFICATION, SELECT_VERIFICATION_BY_REQUEST_ID, attempt_columns, bind_attempt, bind_new_verification,
-    bind_transition, bump_cursor_sql, insert_verification_sql,
-};
+use super::shared::StoreDb;
+use super::sql::{SELECT_VERIFICATION, attempt_columns, bump_cursor_sql, insert_verification_sql};
 use super::{ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, Store, StoreError};
 use crate::domain::{CarrierAttempt, NewVerification, Transition, Verification};
 
@@ -43,11 +40,13 @@ macro_rules! next_cursor {
     };
 }
 
-/// Inserts a verification with the next cursor (inside a write transaction).
-const INSERT_VERIFICATION: &str = insert_verification_sql!(next_cursor!());
+impl StoreDb for Sqlite {
+    /// Inserts a verification with the next cursor (inside a write transaction).
+    const INSERT_VERIFICATION: &'static str = insert_verification_sql!(next_cursor!());
 
-/// Gives a verification the next cursor: the last statement of a write transaction.
-const BUMP_CURSOR: &str = bump_cursor_sql!(next_cursor!());
+    /// Gives a verification the next cursor: the last statement of a write transaction.
+    const BUMP_CURSOR: &'static str = bump_cursor_sql!(next_cursor!());
+}
 
 /// Due, pending, unleased verifications, oldest due first (`$1` now, `$2` limit). Leased one by one afterwards,
 /// in the same write transaction, so each gets its own token.
@@ -97,19 +96,9 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// One verification and its attempts, found by `sql` with `key` as `$1`, from one read snapshot.
-    async fn read_one(
-        &self,
-        sql: &'static str,
-        key: impl for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Send,
-    ) -> Result<Option<Verification>, StoreError> {
-        let mut tx = self.reader.begin().await?;
-        let Some(row) = sqlx::query_as::<_, VerificationRow>(sql).bind(key).fetch_optional(&mut *tx).await? else {
-            return Ok(None);
-        };
-        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(row.id).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        row.into_verification(attempts_of_one(attempts)?).map(Some)
+    /// A read transaction on a `query_only` connection: one snapshot for reads of more than one statement.
+    async fn begin_read(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.reader.begin().await?)
     }
 }
 
@@ -141,28 +130,18 @@ impl Store for SqliteStore {
     async fn insert_verification(&self, new: &NewVerification) -> Result<InsertOutcome, StoreError> {
         let values = NewVerificationValues::of(new)?;
         let mut tx = self.begin_write().await?;
-        let inserted = bind_new_verification!(sqlx::query_as::<_, VerificationRow>(INSERT_VERIFICATION), values)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let inserted = Sqlite::insert_row(&mut *tx, values).await?;
         tx.commit().await?;
         if let Some(row) = inserted {
             return Ok(InsertOutcome::Created(row.into_verification(Vec::new())?));
         }
         // Nothing inserted: the request id (or, for a retried insert, the id) is taken. Writes are serialised,
         // so the row that won is committed and visible now.
-        let existing = match &new.request_id {
-            Some(request_id) => {
-                self.read_one(SELECT_VERIFICATION_BY_REQUEST_ID, request_id.as_str().to_owned()).await?
-            }
-            None => self.read_one(SELECT_VERIFICATION, DbId(new.id)).await?,
-        };
-        existing.map(InsertOutcome::Existing).ok_or_else(|| {
-            StoreError::Corrupt(format!("verification {}: insert conflicted but no conflicting row exists", new.id))
-        })
+        Sqlite::existing_after_conflict(self.begin_read().await?, new).await
     }
 
     async fn get_verification(&self, id: Uuid) -> Result<Option<Verification>, StoreError> {
-        self.read_one(SELECT_VERIFICATION, DbId(id)).await
+        Sqlite::read_one(self.begin_read().await?, SELECT_VERIFICATION, DbId(id)).await
     }
 
     async fn list_verifications(&self, query: &ListQuery) -> Result<Vec<Verification>, StoreError> {
@@ -171,11 +150,8 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         // No horizon needed: writes are serialised, so cursors commit in order.
-        let mut tx = self.reader.begin().await?;
-        let rows = sql::list_page_query::<Sqlite>(query, limit, None)
-            .build_query_as::<VerificationRow>()
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut tx = self.begin_read().await?;
+        let rows = Sqlite::page_rows(&mut tx, query, limit, None).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -213,15 +189,7 @@ impl Store for SqliteStore {
         for id in due {
             // Each claim gets its own token, so releasing or recording one never touches another.
             let lease_values = LeaseValues::new(now, lease);
-            let row = sqlx::query_as::<_, VerificationRow>(CLAIM_ONE)
-                .bind(id)
-                .bind(lease_values.token)
-                .bind(worker)
-                .bind(lease_values.expires_at)
-                .bind(lease_values.now)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = row {
+            if let Some(row) = Sqlite::claim_row(&mut *tx, id, worker, &lease_values).await? {
                 claimed.push(row);
             }
         }
@@ -238,14 +206,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<ClaimedWork>, StoreError> {
         let lease_values = LeaseValues::new(now, lease);
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query_as::<_, VerificationRow>(CLAIM_ONE)
-            .bind(DbId(id))
-            .bind(lease_values.token)
-            .bind(worker)
-            .bind(lease_values.expires_at)
-            .bind(lease_values.now)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = Sqlite::claim_row(&mut *tx, DbId(id), worker, &lease_values).await?;
         tx.commit().await?;
         row.map(VerificationRow::into_claimed).transpose()
     }
@@ -257,45 +218,18 @@ impl Store for SqliteStore {
         transition: &Transition,
         now: OffsetDateTime,
     ) -> Result<Verification, StoreError> {
-        let id = DbId(claim.verification_id);
         let values = TransitionValues::of(transition)?;
-        let mut tx = self.begin_write().await?;
-        let applied: Option<DbId> = bind_transition!(
-            sqlx::query_scalar(APPLY_TRANSITION),
-            id,
-            DbId(claim.lease_token),
-            values,
-            DbTime::new(now)
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if applied.is_none() {
-            tx.rollback().await?;
-            return Err(StoreError::LeaseLost(claim.verification_id));
-        }
-        bind_attempt!(sqlx::query(INSERT_ATTEMPT), AttemptValues::of(claim.verification_id, attempt))
-            .execute(&mut *tx)
-            .await?;
-        let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(id).fetch_all(&mut *tx).await?;
-        let row = sqlx::query_as::<_, VerificationRow>(BUMP_CURSOR).bind(id).fetch_one(&mut *tx).await?;
-        // Commit before decoding: the result is stored even if the updated row then fails to decode.
-        tx.commit().await?;
-        row.into_verification(attempts_of_one(attempts)?)
+        Sqlite::record_attempt(self.begin_write().await?, claim, attempt, values, now).await
     }
 
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(RELEASE_CLAIM)
-            .bind(DbId(claim.verification_id))
-            .bind(DbId(claim.lease_token))
-            .execute(&mut *tx)
-            .await?;
+        Sqlite::release_claim(&mut *tx, claim).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn pending_summary(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError> {
-        let (count, oldest): (i64, Option<DbTime>) = sqlx::query_as(PENDING_SUMMARY).fetch_one(&self.reader).await?;
-        Ok((u64::try_from(count).unwrap_or(0), oldest.map(|t| t.0)))
+        Sqlite::pending_summary(&self.reader).await
     }
 }

@@ -169,33 +169,7 @@ pub async fn spawn_app_with(backend: Backend, mut settings: Settings) -> Option<
 
 /// A valid form for a self-insured applicant with the given carrier, member ID and plan type.
 pub fn form(carrier: &str, member_id: &str, plan_type: pb::PlanType) -> pb::SubmitVerificationRequest {
-    pb::SubmitVerificationRequest {
-        applicant: Some(pb::Person {
-            first_name: "Jordan".into(),
-            last_name: "Sample".into(),
-            middle_name: String::new(),
-            date_of_birth: "1988-04-12".into(),
-        }),
-        relationship: pb::SubscriberRelationship::Self_ as i32,
-        subscriber: None,
-        card: Some(pb::InsuranceCard {
-            carrier_name: carrier.into(),
-            plan_name: String::new(),
-            payer_id: String::new(),
-            member_id: member_id.into(),
-            group_number: String::new(),
-            plan_type: plan_type as i32,
-        }),
-        contact: Some(pb::Contact {
-            phone: "(502) 555-0142".into(),
-            email: "jordan.sample@example.org".into(),
-            preferred_time: "weekday mornings".into(),
-        }),
-        consent: true,
-        source: "website".into(),
-        request_id: String::new(),
-        wait_for_result: None,
-    }
+    insurance_verifier::api::samples::submit_form(carrier, member_id, plan_type)
 }
 
 /// `wait_for_result` of `seconds`.
