@@ -415,6 +415,7 @@ impl From<&Verification> for pb::Verification {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use time::macros::date;
 
     use super::*;
@@ -479,5 +480,46 @@ mod tests {
         }
         let violations = submission_from_proto(message, TODAY).expect_err("invalid");
         assert!(!violations.to_string().contains("CANARY"));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_form_values_never_panic_and_accepted_ones_hold_the_invariants(
+            first in "\\PC{0,70}",
+            last in "\\PC{0,70}",
+            dob in "\\PC{0,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}",
+            carrier in "\\PC{0,130}",
+            member in "[A-Za-z0-9 _-]{0,90}",
+            phone in "\\PC{0,20}|[2-9][0-9]{9}",
+            email in "\\PC{0,40}",
+            relationship in -1i32..6,
+            plan_type in -1i32..9,
+            request_id in "\\PC{0,20}",
+        ) {
+            let mut message = valid();
+            if let Some(applicant) = message.applicant.as_mut() {
+                applicant.first_name = first;
+                applicant.last_name = last;
+                applicant.date_of_birth = dob;
+            }
+            message.relationship = relationship;
+            if let Some(card) = message.card.as_mut() {
+                card.carrier_name = carrier;
+                card.member_id = member;
+                card.plan_type = plan_type;
+            }
+            message.contact = Some(pb::Contact { phone, email, preferred_time: String::new() });
+            message.request_id = request_id;
+            match submission_from_proto(message, TODAY) {
+                Ok(submission) => {
+                    let request = submission.request;
+                    prop_assert!(request.applicant.date_of_birth < TODAY);
+                    prop_assert!((2..=80).contains(&request.card.member_id.as_str().chars().count()));
+                    prop_assert!(request.contact.phone.is_some() || request.contact.email.is_some());
+                    prop_assert_eq!(request.subscriber.is_some(), request.relationship != Relationship::SelfInsured);
+                }
+                Err(violations) => prop_assert!(!violations.is_empty()),
+            }
+        }
     }
 }

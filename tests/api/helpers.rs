@@ -130,7 +130,6 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Starts the app on `backend` with `settings` (its database fields are filled in here).
 pub async fn spawn_app_with(backend: Backend, mut settings: Settings) -> Option<TestApp> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let guard: Box<dyn std::any::Any + Send> = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -145,6 +144,13 @@ pub async fn spawn_app_with(backend: Backend, mut settings: Settings) -> Option<
             guard
         }
     };
+    Some(start(settings, guard).await)
+}
+
+/// Starts the app with complete `settings`; `guard` lives as long as the app (a temporary directory, a
+/// PostgreSQL schema).
+pub async fn start(settings: Settings, guard: Box<dyn std::any::Any + Send>) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://{}", app.grpc_addr());
     let store = app.store();
@@ -157,14 +163,14 @@ pub async fn spawn_app_with(backend: Backend, mut settings: Settings) -> Option<
         .await
         .expect("server runs");
     });
-    Some(TestApp {
+    TestApp {
         address,
         store,
         sandbox_requests: Box::new(move || sandbox_counter.load(std::sync::atomic::Ordering::Relaxed)),
         stop: Some(stop),
         server: Some(server),
         _guard: guard,
-    })
+    }
 }
 
 /// A valid form for a self-insured applicant with the given carrier, member ID and plan type.

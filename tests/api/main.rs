@@ -8,4 +8,5 @@ mod support;
 mod access;
 mod health_and_reflection;
 mod list;
+mod restart;
 mod submit;
