@@ -210,7 +210,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe_chain(error.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -238,6 +238,22 @@ async fn simulate_carrier(listen: SocketAddr) -> anyhow::Result<()> {
     println!("sandbox carrier listening on http://{}", listener.local_addr()?);
     crate::sandbox::serve(listener, shutdown_signal()).await?;
     Ok(())
+}
+
+/// An error and its causes on one line, leaving out a cause whose text the message before it already shows (our
+/// errors include their cause in their message; library errors often do not).
+fn describe_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes, systemd).
@@ -433,8 +449,8 @@ fn accumulator(a: Option<&pb::Accumulator>) -> String {
     }
 }
 
-/// Renders a verification for people: status, screening, attempts and the benefit summary. Shows the
-/// applicant's name (the operator asked for it) but never the member ID in full.
+/// Renders a verification for people: status, screening, attempts and the benefit summary. Leaves out the
+/// applicant's details (PHI) so the output can be pasted into a ticket; `--raw` shows everything.
 pub fn render_verification(v: &pb::Verification) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "verification {}", v.id);
@@ -542,6 +558,16 @@ pub fn render_verification(v: &pb::Verification) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_chain_is_printed_once_without_repeated_causes() {
+        let config = crate::config::ConfigError::Invalid("bad value".to_owned());
+        let wrapped = crate::startup::StartupError::Config(config);
+        let io = std::io::Error::other("disk gone");
+        let chained = anyhow::Error::new(io).context("opening the database");
+        assert_eq!(describe_chain(&wrapped), "invalid configuration: bad value");
+        assert_eq!(describe_chain(chained.as_ref()), "opening the database: disk gone");
+    }
 
     #[test]
     fn money_is_written_in_dollars_with_thousands_separators() {

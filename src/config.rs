@@ -187,6 +187,24 @@ impl Default for Settings {
     }
 }
 
+/// Figment quotes the offending value in its errors ("found string \"...\""): for the `auth` section that value
+/// is a token, so such errors are replaced by a fixed message that names the key only.
+fn redact_secrets(error: figment::Error) -> ConfigError {
+    let secret_keys: Vec<String> = error
+        .clone()
+        .into_iter()
+        .filter(|e| e.path.first().is_some_and(|key| key == "auth"))
+        .map(|e| e.path.join("."))
+        .collect();
+    if secret_keys.is_empty() {
+        return ConfigError::Read(Box::new(error));
+    }
+    ConfigError::Invalid(format!(
+        "{}: expected a list of token strings, e.g. IV_AUTH__WEBSITE_TOKENS='[\"...\"]' (the value is not shown)",
+        secret_keys.join(", ")
+    ))
+}
+
 impl Settings {
     /// Reads defaults, then `file` (or `insurance-verifier.toml` when it exists and no file is named), then
     /// `IV_*` environment variables, and validates the result.
@@ -200,7 +218,7 @@ impl Settings {
         // `IV_` variables that belong to the CLI client and the test suite, not to the service.
         let not_settings = ["CONFIG", "SERVER", "TOKEN", "TEST_POSTGRES_URL"];
         let env = Env::prefixed("IV_").ignore(&not_settings).split("__");
-        let settings: Settings = figment.merge(env).extract().map_err(Box::new)?;
+        let settings: Settings = figment.merge(env).extract().map_err(redact_secrets)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -284,6 +302,19 @@ mod tests {
         let settings =
             Settings { submit: SubmitSettings { max_wait_for_result: Duration::from_secs(21) }, ..Settings::default() };
         assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns figment's own (large) error type
+    fn a_malformed_token_setting_is_reported_without_its_value() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("IV_AUTH__WEBSITE_TOKENS", "website-secret-0123456789");
+            let error = Settings::load(None).expect_err("a bare string is not a list");
+            let shown = error.to_string();
+            assert!(shown.contains("auth.website_tokens"), "{shown}");
+            assert!(!shown.contains("website-secret"), "{shown}");
+            Ok(())
+        });
     }
 
     #[test]

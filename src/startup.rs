@@ -107,6 +107,13 @@ impl Application {
                 (directory, Some(handle))
             }
         };
+        // A call that outlives its claim's lease lets another worker call the carrier a second time.
+        if let Some(route) = directory.routes().iter().find(|r| r.request_timeout >= settings.dispatcher.lease) {
+            return Err(StartupError::Config(crate::config::ConfigError::Invalid(format!(
+                "carrier route {}: request_timeout ({:?}) must be shorter than dispatcher.lease ({:?})",
+                route.id, route.request_timeout, settings.dispatcher.lease
+            ))));
+        }
         let directory = Arc::new(directory);
         let screener = Arc::new(Screener::embedded());
         let changes = ChangeFeed::new(4096);

@@ -11,8 +11,9 @@ use tracing_subscriber::{EnvFilter, Registry};
 
 use crate::config::{LogFormat, LogSettings};
 
-/// Builds the subscriber for `settings`, writing to `writer` (stdout in the binary, a buffer in tests).
-pub fn subscriber<W>(settings: &LogSettings, writer: W) -> Box<dyn tracing::Subscriber + Send + Sync>
+/// Builds the subscriber for `settings`, writing to `writer` (stdout in the binary, a buffer in tests). Text logs
+/// are coloured only when `ansi` is true (a terminal), so files and log shippers get plain text.
+pub fn subscriber<W>(settings: &LogSettings, writer: W, ansi: bool) -> Box<dyn tracing::Subscriber + Send + Sync>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -23,11 +24,14 @@ where
         LogFormat::Json => Box::new(registry.with(
             tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer),
         )),
-        LogFormat::Text => Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer))),
+        LogFormat::Text => {
+            Box::new(registry.with(tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(writer)))
+        }
     }
 }
 
 /// Installs the global subscriber writing to stdout. Call once, first thing in `main`.
 pub fn init(settings: &LogSettings) -> Result<(), tracing_subscriber::util::TryInitError> {
-    subscriber(settings, std::io::stdout).try_init()
+    use std::io::IsTerminal;
+    subscriber(settings, std::io::stdout, std::io::stdout().is_terminal()).try_init()
 }

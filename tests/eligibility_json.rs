@@ -114,7 +114,7 @@ fn the_active_ppo_third_party_answer_yields_out_of_pocket_copays_and_coinsurance
 }
 
 #[test]
-fn the_point_of_service_answer_keeps_deductibles_per_network_and_names_medicare_as_another_payer() {
+fn the_point_of_service_answer_keeps_deductibles_per_network_and_is_not_refused_for_medicare_as_secondary_payer() {
     let Some(body) = third_party("000045.response.json") else { return };
 
     let (result, _) = interpret_response(200, None, &body);
@@ -134,8 +134,11 @@ fn the_point_of_service_answer_keeps_deductibles_per_network_and_names_medicare_
     }
     assert_eq!(category(summary, "MH").active, Some(true));
     assert_eq!(category(summary, "48").prior_authorization_required, Some(true));
-    assert!(answer.plan_facts.related_entity_names.contains(&"MEDICARE".to_owned()));
+    // Medicare pays after this commercial plan: staff see it, screening does not refuse on it.
     assert!(summary.messages.iter().any(|m| m == "Secondary Payer: MEDICARE"), "{:?}", summary.messages);
+    assert!(!answer.plan_facts.related_entity_names.contains(&"MEDICARE".to_owned()));
+    let screening = insurance_verifier::screening::Screener::embedded().screen_answer(&answer.plan_facts);
+    assert_eq!(screening, None, "a commercial primary plan is forwarded");
     assert_eq!(answer.plan_facts.reference_qualifiers, ["6P", "18"], "group and plan numbers, nothing governmental");
 }
 

@@ -72,7 +72,7 @@ async fn canary_phi_never_appears_in_the_logs() {
     let captured = Captured::default();
     let settings = LogSettings { format: LogFormat::Json, filter: "trace".to_owned() };
     // SAFETY of the test: RUST_LOG would override the filter; this process sets none.
-    let subscriber = insurance_verifier::telemetry::subscriber(&settings, captured.clone());
+    let subscriber = insurance_verifier::telemetry::subscriber(&settings, captured.clone(), false);
     tracing::subscriber::set_global_default(subscriber).expect("first subscriber in this test binary");
     let app = spawn_app(Backend::Sqlite).await.expect("app");
     let member_ids =

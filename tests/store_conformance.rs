@@ -132,6 +132,7 @@ conformance_suite!(
     concurrent_claimers_never_get_the_same_verification,
     an_expired_lease_is_reclaimed_and_the_old_holder_can_record_nothing,
     a_completed_attempt_stores_the_answer_and_ends_the_work,
+    nul_characters_from_a_carrier_are_stored_instead_of_refused,
     a_government_plan_in_the_answer_replaces_the_screening_decision,
     a_failed_attempt_ends_the_work_and_keeps_the_screening,
     a_retry_keeps_the_work_pending_until_it_is_due_again,
@@ -719,6 +720,32 @@ async fn a_completed_attempt_stores_the_answer_and_ends_the_work(h: &Harness) {
     assert_eq!(h.get(v.id).await, expected);
     assert!(h.claim_one(v.id, "w2", at(3), LEASE).await.is_none(), "completed work is not claimable");
     assert!(h.claim_due("w2", at(100_000), LEASE, 10).await.is_empty());
+}
+
+async fn nul_characters_from_a_carrier_are_stored_instead_of_refused(h: &Harness) {
+    // Arrange: carriers send anything; PostgreSQL's JSONB and TEXT refuse NUL.
+    let v = h.insert(&pending(T0)).await;
+    let claim = h.claim_one(v.id, "w1", at(1), LEASE).await.expect("claimed");
+    let mut answer = attempt(1, at(1), AttemptResultClass::Answered);
+    answer.raw_response = Some("{\"planCoverage\":\"Gold\u{0}PPO\"}\u{0}".to_owned());
+    let mut summary = benefits();
+    summary.plan_name = Some("Gold\u{0}PPO".to_owned());
+    summary.messages.push("\u{0}".to_owned());
+    let transition = Transition::Complete {
+        outcome: Outcome::CoverageActive,
+        benefits: Some(Box::new(summary)),
+        screening: None,
+        status_detail: None,
+    };
+
+    // Act
+    let recorded = h.store.record_attempt(&claim, &answer, &transition, at(2)).await.expect("record");
+
+    // Assert
+    assert_eq!(recorded.status, Status::Completed);
+    let stored_summary = recorded.benefits.expect("benefits");
+    assert_eq!(stored_summary.plan_name.as_deref(), Some("Gold\u{fffd}PPO"), "NUL replaced, the rest kept");
+    assert_eq!(recorded.attempts[0].raw_response, answer.raw_response, "raw bodies are bytes, kept exactly");
 }
 
 async fn a_government_plan_in_the_answer_replaces_the_screening_decision(h: &Harness) {

@@ -77,7 +77,9 @@ impl Authenticator {
         let presented = metadata
             .get("authorization")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            // The scheme is case-insensitive (RFC 9110 section 11.1).
+            .and_then(|value| value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+            .map(|(_, token)| token)
             .ok_or(ApiError::Unauthenticated)?;
         // Comparing fixed-size digests keeps the comparison time independent of the tokens' contents.
         let presented = digest(presented.trim());
@@ -120,6 +122,13 @@ mod tests {
     fn a_token_of_an_allowed_role_is_admitted() {
         let result = authenticator().authorize(&metadata("website-token-000000"), "Submit", &[Role::Website]);
         assert!(result.is_ok());
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let mut map = MetadataMap::new();
+        map.insert("authorization", "BEARER website-token-000000".parse().expect("ascii"));
+        assert!(authenticator().authorize(&map, "Submit", &[Role::Website]).is_ok());
     }
 
     #[test]

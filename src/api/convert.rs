@@ -88,24 +88,21 @@ pub fn submission_from_proto(
 
     let card = match &message.card {
         Some(card) => {
-            let plan_type = match pb::PlanType::try_from(card.plan_type) {
-                Ok(plan_type) => Some(plan_type_from_proto(plan_type)),
-                Err(_) => {
-                    violations.add("card.plan_type", "is not a known plan type");
-                    None
-                }
-            };
-            plan_type.and_then(|plan_type| {
-                InsuranceCard::parse(
-                    &card.carrier_name,
-                    &card.plan_name,
-                    &card.payer_id,
-                    &card.member_id,
-                    &card.group_number,
-                    plan_type,
-                    &mut violations,
-                )
-            })
+            let plan_type = pb::PlanType::try_from(card.plan_type).map(plan_type_from_proto);
+            if plan_type.is_err() {
+                violations.add("card.plan_type", "is not a known plan type");
+            }
+            // Parse the other card fields even when the plan type is bad, so that every bad field is named.
+            let parsed = InsuranceCard::parse(
+                &card.carrier_name,
+                &card.plan_name,
+                &card.payer_id,
+                &card.member_id,
+                &card.group_number,
+                plan_type.unwrap_or(PlanType::Unknown),
+                &mut violations,
+            );
+            parsed.filter(|_| plan_type.is_ok())
         }
         None => {
             violations.add("card", "is required");
@@ -453,7 +450,10 @@ mod tests {
         message.wait_for_result = Some(prost_types::Duration { seconds: -1, nanos: 0 });
         let violations = submission_from_proto(message, TODAY).expect_err("invalid");
         let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(fields, ["applicant", "subscriber", "card.plan_type", "consent", "request_id", "wait_for_result"]);
+        assert_eq!(
+            fields,
+            ["applicant", "subscriber", "card.plan_type", "card.member_id", "consent", "request_id", "wait_for_result"]
+        );
     }
 
     #[test]

@@ -31,9 +31,6 @@ pub enum ApiError {
     /// Anything else: a bug or corrupt data.
     #[error("internal error")]
     Internal(#[source] StoreError),
-    /// The service is shutting down.
-    #[error("shutting down")]
-    ShuttingDown,
 }
 
 impl From<StoreError> for ApiError {
@@ -75,7 +72,6 @@ impl From<ApiError> for Status {
                 tracing::error!(error = %cause, "internal error");
                 Status::internal("internal error")
             }
-            ApiError::ShuttingDown => Status::unavailable("the service is shutting down; retry on another replica"),
         }
     }
 }

@@ -94,9 +94,19 @@ impl VerificationApi {
         // Re-read once after subscribing: the change may have landed between the insert and the subscription.
         let mut latest = self.store.get_verification(id).await?.unwrap_or(verification);
         let deadline = tokio::time::Instant::now() + wait;
+        // One interval for the whole wait: events about other verifications must not postpone the re-read.
+        let mut recheck = tokio::time::interval(WAIT_RECHECK_INTERVAL);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        recheck.tick().await; // the first tick is immediate; we just read the store
         while !latest.status.is_final() {
             let reread = tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break,
+                _ = tokio::time::sleep_until(deadline) => {
+                    // Last look before answering PENDING: another replica may have just finished it.
+                    if let Some(fresh) = self.store.get_verification(id).await? {
+                        latest = fresh;
+                    }
+                    break;
+                }
                 event = changes.recv() => match event {
                     Ok(event) => event.id == id && event.status.is_final(),
                     // Missed events: one of them may have been ours.
@@ -104,7 +114,7 @@ impl VerificationApi {
                     Err(RecvError::Closed) => break,
                 },
                 // Another replica may be processing it: its changes reach us only through the store.
-                _ = tokio::time::sleep(WAIT_RECHECK_INTERVAL) => true,
+                _ = recheck.tick() => true,
             };
             if reread && let Some(fresh) = self.store.get_verification(id).await? {
                 latest = fresh;
@@ -175,6 +185,11 @@ fn finish<T>(result: Result<T, ApiError>) -> Result<Response<T>, Status> {
         Err(status) => status.code(),
     };
     tracing::Span::current().record("rpc.code", tracing::field::debug(code));
+    // One line per refused or failed call, so ops see them without raising the log level; the message is ours
+    // (no PHI), never the request's content.
+    if let Err(status) = &result {
+        tracing::info!(code = ?status.code(), "rpc failed");
+    }
     result
 }
 

@@ -279,7 +279,7 @@ pub fn plan_facts(doc: &Value) -> PlanFacts {
                 push_unique(&mut facts.plan_descriptions, &description);
             }
         }
-        for entity in related_entities(row) {
+        for entity in related_entities(row).filter(|entity| !pays_after_this_plan(entity)) {
             if let Some(name) = entity_name(entity) {
                 push_unique(&mut facts.related_entity_names, &name);
             }
@@ -314,6 +314,16 @@ fn collect_reference_qualifiers(object: &Value, out: &mut Vec<String>) {
 }
 
 /// An entity's name: an organisation's `entityName`, or a person's first and last name.
+/// True for an other-payer row whose role says it pays after the answering plan (X12 NM101 `PR` with a secondary
+/// or tertiary role, e.g. "Secondary Payer: MEDICARE"): the commercial plan is primary, so naming Medicare there
+/// is no reason to refuse the applicant. A wrong refusal loses a patient; primary or unstated roles still count.
+fn pays_after_this_plan(entity: &Value) -> bool {
+    text(entity, "entityIdentifier").is_some_and(|role| {
+        let role = role.to_ascii_lowercase();
+        role.contains("secondary") || role.contains("tertiary")
+    })
+}
+
 fn entity_name(entity: &Value) -> Option<String> {
     let last = text(entity, "entityName")?;
     Some(match text(entity, "entityFirstname").or_else(|| text(entity, "entityFirstName")) {

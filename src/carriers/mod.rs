@@ -44,8 +44,9 @@ pub struct EligibilityQuery<'a> {
     pub service_types: &'a [&'a str],
 }
 
-/// Everything one carrier call produced, for the attempt record and the lifecycle decision.
-#[derive(Debug, Clone)]
+/// Everything one carrier call produced, for the attempt record and the lifecycle decision. Its `Debug` output
+/// shows the raw bodies (PHI) by size only.
+#[derive(Clone)]
 pub struct AttemptOutput {
     /// HTTP status, when a response came back.
     pub http_status: Option<u16>,
@@ -59,6 +60,20 @@ pub struct AttemptOutput {
     pub result: AttemptResult,
     /// How long the call took.
     pub latency: Duration,
+}
+
+impl std::fmt::Debug for AttemptOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::domain::verification::BodySize;
+        f.debug_struct("AttemptOutput")
+            .field("http_status", &self.http_status)
+            .field("raw_request", &BodySize(self.raw_request.as_deref()))
+            .field("raw_response", &BodySize(self.raw_response.as_deref()))
+            .field("error_code", &self.error_code)
+            .field("result", &self.result)
+            .field("latency", &self.latency)
+            .finish()
+    }
 }
 
 /// Speaks one wire format to one carrier.

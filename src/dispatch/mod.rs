@@ -217,14 +217,41 @@ impl Dispatcher {
                 Err(StoreError::LeaseLost(_)) => {
                     tracing::warn!("lease lost before the result was stored; another worker owns the verification");
                 }
+                Err(StoreError::Unavailable(error)) => {
+                    // The database is away: the claim stays leased and the work is retried once the lease
+                    // expires (the carrier is asked again; nothing was stored, so nothing is stored twice).
+                    tracing::error!(error = %error, "recording the carrier attempt failed: store unavailable");
+                }
                 Err(error) => {
-                    // The claim stays leased and will be retried once it expires; the result is not lost twice.
-                    tracing::error!(error = %error, "recording the carrier attempt failed");
+                    // The store refused this result (something in the answer it cannot hold). Retrying would call
+                    // the carrier again every lease period, forever: record the attempt without the carrier's
+                    // details and hand the verification to a person instead.
+                    tracing::error!(error = %error, "recording the carrier attempt failed; recording it as unreadable");
+                    self.record_unstorable(&work, attempt, now).await;
                 }
             }
         }
         .instrument(span)
         .await;
+    }
+
+    /// Records an attempt whose result the store refused, keeping only what is ours (times, status, raw bodies,
+    /// which are stored as bytes), and fails the verification for manual verification.
+    async fn record_unstorable(&self, work: &ClaimedWork, attempt: CarrierAttempt, now: OffsetDateTime) {
+        let attempt = CarrierAttempt {
+            result_class: AttemptResultClass::InvalidResponse,
+            error_code: None,
+            detail: Some("the carrier's answer could not be stored".to_owned()),
+            ..attempt
+        };
+        let transition = Transition::Fail {
+            outcome: Outcome::CarrierRejected,
+            status_detail: "the carrier's answer could not be read: verify by phone".to_owned(),
+        };
+        match self.store.record_attempt(work, &attempt, &transition, now).await {
+            Ok(verification) => self.changes.publish(&verification),
+            Err(error) => tracing::error!(error = %error, "recording the unreadable attempt failed too"),
+        }
     }
 
     /// Calls the carrier and decides what its answer means. `None` when shutdown cancelled the call.

@@ -79,6 +79,9 @@ impl MemberId {
         if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
             return Err("may contain only letters, digits, spaces and hyphens");
         }
+        if !value.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return Err("must contain letters or digits");
+        }
         Ok(MemberId(value.to_owned()))
     }
 
@@ -357,6 +360,7 @@ mod tests {
         assert!(MemberId::parse("XYZ 123-456").is_ok());
         assert!(MemberId::parse("A").is_err());
         assert!(MemberId::parse("ABC_123").is_err());
+        assert!(MemberId::parse("- -").is_err(), "punctuation alone is no member ID");
         assert!(MemberId::parse(&"9".repeat(81)).is_err());
     }
 
@@ -379,6 +383,7 @@ mod tests {
                 let len = id.as_str().chars().count();
                 prop_assert!((2..=80).contains(&len));
                 prop_assert!(id.as_str().chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-'));
+                prop_assert!(!id.compact().is_empty());
             }
         }
 

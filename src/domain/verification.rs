@@ -67,8 +67,12 @@ impl VerificationRequest {
     /// reusing an idempotency key". Independent of submit options such as `wait_for_result`.
     pub fn fingerprint(&self) -> String {
         // serde_json writes struct fields in declaration order, so the encoding is canonical for this type.
-        let encoded = serde_json::to_vec(self).unwrap_or_default();
-        hex::encode(Sha256::digest(&encoded))
+        match serde_json::to_vec(self) {
+            Ok(encoded) => hex::encode(Sha256::digest(&encoded)),
+            // Cannot happen for these types (no maps, no non-string keys). Should it ever, a unique value makes a
+            // resubmission a conflict rather than a false replay of someone else's request.
+            Err(_) => format!("unencodable-{}", uuid::Uuid::new_v4().simple()),
+        }
     }
 
     /// The person whose coverage the carrier looks up first: the subscriber (policy holder).
@@ -343,8 +347,9 @@ impl AttemptResultClass {
     }
 }
 
-/// One stored carrier attempt. The summary fields hold no PHI; the raw bodies do and stay in the store.
-#[derive(Debug, Clone, PartialEq)]
+/// One stored carrier attempt. The summary fields hold no PHI; the raw bodies do and stay in the store (its
+/// `Debug` output shows only their sizes).
+#[derive(Clone, PartialEq)]
 pub struct CarrierAttempt {
     /// 1 for the first attempt.
     pub attempt_number: i32,
@@ -366,6 +371,35 @@ pub struct CarrierAttempt {
     pub raw_request: Option<String>,
     /// The response body received (PHI).
     pub raw_response: Option<String>,
+}
+
+impl fmt::Debug for CarrierAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CarrierAttempt")
+            .field("attempt_number", &self.attempt_number)
+            .field("carrier", &self.carrier)
+            .field("started_at", &self.started_at)
+            .field("latency", &self.latency)
+            .field("http_status", &self.http_status)
+            .field("result_class", &self.result_class)
+            .field("error_code", &self.error_code)
+            .field("detail", &self.detail)
+            .field("raw_request", &BodySize(self.raw_request.as_deref()))
+            .field("raw_response", &BodySize(self.raw_response.as_deref()))
+            .finish()
+    }
+}
+
+/// Shows a body that holds PHI by its size only, for `Debug` output that may end up in logs.
+pub struct BodySize<'a>(pub Option<&'a str>);
+
+impl fmt::Debug for BodySize<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(body) => write!(f, "<{} bytes redacted>", body.len()),
+            None => f.write_str("None"),
+        }
+    }
 }
 
 /// A stored verification.
@@ -411,4 +445,56 @@ pub struct Verification {
 pub fn truncate_to_micros(at: OffsetDateTime) -> OffsetDateTime {
     let nanos = at.nanosecond();
     at.replace_nanosecond(nanos - nanos % 1_000).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::domain::test_support::sample_request;
+
+    #[test]
+    fn debug_output_of_a_verification_and_its_attempts_hides_phi() {
+        // Arrange
+        let request = sample_request();
+        let attempt = CarrierAttempt {
+            attempt_number: 1,
+            carrier: "sandbox".into(),
+            started_at: datetime!(2026-11-27 12:00 UTC),
+            latency: Duration::milliseconds(5),
+            http_status: Some(200),
+            result_class: AttemptResultClass::Answered,
+            error_code: None,
+            detail: None,
+            raw_request: Some(r#"{"subscriber":{"firstName":"Jordan","memberId":"ACT100001"}}"#.into()),
+            raw_response: Some(r#"{"subscriber":{"lastName":"Sample","dateOfBirth":"19880412"}}"#.into()),
+        };
+        let verification = Verification {
+            id: Uuid::nil(),
+            request_id: None,
+            fingerprint: request.fingerprint(),
+            request,
+            status: Status::Completed,
+            outcome: Some(Outcome::CoverageActive),
+            screening: ScreeningDecision::forward(),
+            carrier: Some("sandbox".into()),
+            payer_id: None,
+            attempts: vec![attempt],
+            benefits: None,
+            follow_up: FollowUpState::CallApplicant,
+            status_detail: None,
+            next_attempt_at: None,
+            created_at: datetime!(2026-11-27 12:00 UTC),
+            updated_at: datetime!(2026-11-27 12:00 UTC),
+            change_cursor: 1,
+        };
+        // Act
+        let shown = format!("{verification:?}");
+        // Assert
+        for phi in ["Jordan", "Sample", "ACT100001", "1988", "19880412", "5025550142"] {
+            assert!(!shown.contains(phi), "{phi} leaked in {shown}");
+        }
+        assert!(shown.contains("bytes redacted"));
+    }
 }

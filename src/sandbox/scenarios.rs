@@ -105,6 +105,12 @@ pub struct SandboxRequest {
     pub dependents: Vec<PersonEcho>,
 }
 
+impl std::fmt::Debug for PersonEcho {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonEcho(<redacted>)")
+    }
+}
+
 /// The provider as the request named it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -115,8 +121,8 @@ pub struct ProviderEcho {
     pub npi: Option<String>,
 }
 
-/// A subscriber or dependent as the request named them (PHI: echoed, never logged).
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+/// A subscriber or dependent as the request named them (PHI: echoed, never logged; `Debug` is redacted).
+#[derive(Default, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PersonEcho {
     /// Member ID.

@@ -55,9 +55,26 @@ impl From<sqlx::Error> for StoreError {
             // A stored value that does not decode into its Rust type (a bad UUID or timestamp in SQLite, say)
             // is corrupt data, not a failed query. sqlx's message names the column, not the value.
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(error.to_string()),
+            sqlx::Error::Database(ref database) if is_transient(database.code().as_deref()) => {
+                StoreError::Unavailable(error)
+            }
             other => StoreError::Query(other),
         }
     }
+}
+
+/// Database error codes that mean "try again shortly", not "this query is wrong": the caller gets UNAVAILABLE
+/// (which clients retry) instead of INTERNAL.
+fn is_transient(code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    matches!(
+        code,
+        // PostgreSQL: serialization failure, deadlock, lock not available, admin/crash shutdown, cannot connect now.
+        "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03"
+        // SQLite (extended codes included): SQLITE_BUSY (5, 261, 517, 773) and SQLITE_LOCKED (6, 262).
+        | "5" | "261" | "517" | "773" | "6" | "262"
+    ) || code.starts_with("08") // PostgreSQL connection exceptions
+        || code.starts_with("53") // PostgreSQL insufficient resources (too many connections, out of memory)
 }
 
 /// What inserting a new verification did.
@@ -190,5 +207,21 @@ pub async fn connect_with_schema(
         Ok(Arc::new(PostgresStore::connect_with_schema(database_url, max_connections, schema).await?))
     } else {
         Err(StoreError::UnsupportedUrl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient;
+
+    #[test]
+    fn lock_contention_and_lost_connections_are_transient_but_constraint_violations_are_not() {
+        for code in ["40001", "40P01", "57P01", "08006", "53300", "5", "517", "6"] {
+            assert!(is_transient(Some(code)), "{code}");
+        }
+        for code in ["23505", "23514", "42P01", "19", "2067"] {
+            assert!(!is_transient(Some(code)), "{code}");
+        }
+        assert!(!is_transient(None));
     }
 }

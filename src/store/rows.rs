@@ -113,8 +113,15 @@ column_codec! {
 
 /// A JSON document column: TEXT in SQLite, JSONB in PostgreSQL. Holds the JSON text; the domain types are
 /// (de)serialised by the mapping functions below, which turn failures into PHI-free errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct DbJson(pub(crate) String);
+
+/// The request document holds PHI: `Debug` shows its size only.
+impl std::fmt::Debug for DbJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbJson(<{} bytes redacted>)", self.0.len())
+    }
+}
 
 column_codec! {
     DbJson on Sqlite as String,
@@ -237,8 +244,9 @@ pub(crate) fn usable_claims(mut rows: Vec<VerificationRow>) -> Vec<ClaimedWork> 
         .collect()
 }
 
-/// One `verification_attempts` row as selected by `attempt_columns!()` (see `sql.rs`).
-#[derive(Debug, sqlx::FromRow)]
+/// One `verification_attempts` row as selected by `attempt_columns!()` (see `sql.rs`). No `Debug`: the raw
+/// bodies hold PHI.
+#[derive(sqlx::FromRow)]
 pub(crate) struct AttemptRow {
     pub(crate) verification_id: DbId,
     pub(crate) attempt_number: i32,
@@ -479,7 +487,36 @@ fn decode_json<T: serde::de::DeserializeOwned>(id: Uuid, column: &str, json: &st
 }
 
 fn encode_json<T: serde::Serialize>(value: &T) -> Result<DbJson, StoreError> {
-    serde_json::to_string(value).map(DbJson).map_err(|e| StoreError::Query(sqlx::Error::Encode(Box::new(e))))
+    let encode_error = |e: serde_json::Error| StoreError::Query(sqlx::Error::Encode(Box::new(e)));
+    let text = serde_json::to_string(value).map_err(encode_error)?;
+    // PostgreSQL's JSONB refuses the NUL character, and carriers do send it. Such text is garbage anyway:
+    // replace it rather than lose the attempt's result. The check keeps the common case to one scan.
+    if !text.contains("\\u0000") {
+        return Ok(DbJson(text));
+    }
+    let mut document = serde_json::to_value(value).map_err(encode_error)?;
+    replace_nul(&mut document);
+    serde_json::to_string(&document).map(DbJson).map_err(encode_error)
+}
+
+/// Replaces every NUL character in the document's strings (and keys) with U+FFFD.
+fn replace_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if text.contains('\0') {
+                *text = text.replace('\0', "\u{fffd}");
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(replace_nul),
+        serde_json::Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                replace_nul(&mut item);
+                map.insert(key.replace('\0', "\u{fffd}"), item);
+            }
+        }
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {}
+    }
 }
 
 #[cfg(test)]

@@ -201,3 +201,45 @@ async fn a_dependent_is_verified_under_the_subscribers_policy(app: &TestApp) {
     assert_eq!(verification.subscriber.expect("subscriber").first_name, "Pat");
 }
 on_both_stores!(a_dependent_is_verified_under_the_subscribers_policy);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_result_is_capped_and_a_slow_carrier_leaves_the_reply_pending() {
+    // Arrange: a 1 s cap, a carrier that answers after 3 s, a caller willing to wait 15 s.
+    let mut settings = crate::helpers::test_settings();
+    settings.submit.max_wait_for_result = std::time::Duration::from_secs(1);
+    settings.dispatcher.request_timeout = std::time::Duration::from_secs(5);
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, settings).await.expect("app");
+    let mut message = form("Cigna", "SLOW3000", PlanType::Employer);
+    message.wait_for_result = wait(15);
+    // Act
+    let started = std::time::Instant::now();
+    let verification = app.submit(message).await.expect("submit").verification.expect("verification");
+    let waited = started.elapsed();
+    // Assert
+    assert_eq!(verification.status(), VerificationStatus::Pending);
+    assert!(waited >= std::time::Duration::from_millis(900), "waited {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(3), "the cap, not the caller's 15 s, bounds the wait: {waited:?}");
+    let done = app.wait_until_final(&verification.id).await;
+    assert_eq!(done.outcome(), VerificationOutcome::CoverageActive, "the work goes on after the reply");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_carrier_slower_than_its_timeout_is_retried_then_reported_unavailable() {
+    // Arrange: a 300 ms carrier timeout against a 1 s answer.
+    let mut settings = crate::helpers::test_settings();
+    settings.dispatcher.request_timeout = std::time::Duration::from_millis(300);
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, settings).await.expect("app");
+    let mut message = form("Cigna", "SLOW1000", PlanType::Employer);
+    message.wait_for_result = wait(10);
+    // Act
+    let verification = app.submit(message).await.expect("submit").verification.expect("verification");
+    let verification = app.wait_until_final(&verification.id).await;
+    // Assert
+    assert_eq!(verification.status(), VerificationStatus::Failed);
+    assert_eq!(verification.outcome(), VerificationOutcome::CarrierUnavailable);
+    assert_eq!(verification.follow_up_state(), pb::FollowUpState::VerifyManually);
+    assert_eq!(verification.attempts.len(), 3, "max_attempts in the test settings");
+    assert!(verification.attempts.iter().all(|a| a.result_class() == pb::AttemptResultClass::Timeout));
+    app.shutdown().await;
+}
