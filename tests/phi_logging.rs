@@ -66,20 +66,9 @@ fn canary_form(member_id: &str, carrier: &str, plan_type: PlanType) -> pb::Submi
     message
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_phi_never_appears_in_the_logs() {
-    // Arrange: the most verbose JSON logs of every crate, captured.
-    let captured = Captured::default();
-    let settings = LogSettings { format: LogFormat::Json, filter: "trace".to_owned() };
-    // SAFETY of the test: RUST_LOG would override the filter; this process sets none.
-    let subscriber = insurance_verifier::telemetry::subscriber(&settings, captured.clone(), false);
-    tracing::subscriber::set_global_default(subscriber).expect("first subscriber in this test binary");
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
-    let member_ids =
-        ["ACTQX7701", "INAQX7702", "NFQX7703", "MMQX7704", "MAQX7705", "ERRQX7706", "BADQX7707", "BUSYQX7708"];
-
-    // Act: every path.
-    for member_id in member_ids {
+/// Submits canary PHI through every path: each sandbox scenario, a refusal, invalid input, a conflict, a list.
+async fn exercise_every_path(app: &helpers::TestApp, member_ids: &[&str]) {
+    for member_id in member_ids.iter().copied() {
         let response = app.submit(canary_form(member_id, "Anthem Blue Cross Blue Shield", PlanType::Employer)).await;
         let id = response.expect("submit").verification.expect("v").id;
         app.wait_until_final(&id).await;
@@ -94,11 +83,33 @@ async fn canary_phi_never_appears_in_the_logs() {
     conflict.card.as_mut().expect("card").member_id = "ACTQX7711".into();
     let _ = app.submit(conflict).await.expect_err("conflict");
     app.list(pb::ListVerificationsRequest::default()).await.expect("list");
-    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_phi_never_appears_in_the_logs() {
+    // Arrange: the most verbose JSON logs of every crate, captured.
+    let captured = Captured::default();
+    let settings = LogSettings { format: LogFormat::Json, filter: "trace".to_owned() };
+    // RUST_LOG would override the filter; the test process sets none.
+    let subscriber = insurance_verifier::telemetry::subscriber(&settings, captured.clone(), false);
+    tracing::subscriber::set_global_default(subscriber).expect("first subscriber in this test binary");
+    let member_ids =
+        ["ACTQX7701", "INAQX7702", "NFQX7703", "MMQX7704", "MAQX7705", "ERRQX7706", "BADQX7707", "BUSYQX7708"];
+
+    // Act: every path, on each store (PostgreSQL when configured).
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app(backend).await else { continue };
+        exercise_every_path(&app, &member_ids).await;
+        app.shutdown().await;
+    }
+
+    // A field value written the way a leak would be written: proves the capture sees field values.
+    tracing::info!(probe = "capture-probe-7741", "probe");
 
     // Assert
     let logs = String::from_utf8_lossy(&captured.0.lock().expect("log buffer")).to_lowercase();
-    assert!(logs.contains("verification accepted"), "the capture works: logs were written");
+    assert!(logs.contains("verification accepted"), "the capture works: the service's logs were written");
+    assert!(logs.contains("capture-probe-7741"), "the capture works: field values are in it");
     let mut canaries: Vec<String> =
         vec![FIRST.into(), LAST.into(), SUBSCRIBER_FIRST.into(), DOB.into(), SUBSCRIBER_DOB.into(), EMAIL.into()];
     canaries.push(DOB.replace('-', ""));
