@@ -25,6 +25,14 @@ fn run_client(server: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `insurance-verifier submit` for Ada Example with the given date of birth, card and extra flags.
+fn submit(server: &str, dob: &str, carrier: &str, member_id: &str, extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec!["submit", "--first-name", "Ada", "--last-name", "Example", "--phone", "502-555-0100"];
+    args.extend(["--dob", dob, "--carrier", carrier, "--member-id", member_id]);
+    args.extend_from_slice(extra);
+    run_client(server, &args)
+}
+
 async fn wait_until_serving(server: &str, child: &mut std::process::Child) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -66,61 +74,11 @@ async fn serve_runs_on_embedded_defaults_and_the_client_commands_work_against_it
     wait_until_serving(&server, &mut child).await;
 
     // Act
-    let refused = run_client(
-        &server,
-        &[
-            "submit",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "Example",
-            "--dob",
-            "1990-05-01",
-            "--carrier",
-            "Kentucky Medicaid",
-            "--member-id",
-            "123456789",
-            "--phone",
-            "502-555-0100",
-        ],
-    );
-    let active = run_client(
-        &server,
-        &[
-            "submit",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "Example",
-            "--dob",
-            "1990-05-01",
-            "--carrier",
-            "Anthem Blue Cross Blue Shield",
-            "--member-id",
-            "ACT100001",
-            "--plan-type",
-            "employer",
-            "--phone",
-            "502-555-0100",
-        ],
-    );
+    let refused = submit(&server, "1990-05-01", "Kentucky Medicaid", "123456789", &[]);
+    let active =
+        submit(&server, "1990-05-01", "Anthem Blue Cross Blue Shield", "ACT100001", &["--plan-type", "employer"]);
     let listed = run_client(&server, &["list"]);
-    let invalid = run_client(
-        &server,
-        &[
-            "submit",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "Example",
-            "--dob",
-            "2999-01-01",
-            "--carrier",
-            "Cigna",
-            "--member-id",
-            "X",
-        ],
-    );
+    let invalid = submit(&server, "2999-01-01", "Cigna", "X", &[]);
     let stopped = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     let exit = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait");
 
