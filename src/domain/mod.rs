@@ -16,8 +16,8 @@ pub use lifecycle::{AttemptResult, NewVerification, RetryPolicy, RouteChoice, Tr
 pub use person::{Person, Relationship};
 pub use validation::{FieldViolation, Violations};
 pub use verification::{
-    AttemptResultClass, CarrierAttempt, FollowUpState, Outcome, RequestId, ScreeningDecision, Status, Submission,
-    Verdict, Verification, VerificationRequest,
+    AttemptResultClass, CarrierAttempt, ControlNumbers, FollowUpState, Outcome, RequestId, ScreeningDecision, Status,
+    Submission, Verdict, Verification, VerificationRequest,
 };
 
 /// Sample values for tests across the crate and its integration tests (synthetic, never real PHI).

@@ -347,6 +347,46 @@ impl AttemptResultClass {
     }
 }
 
+/// The control numbers one carrier attempt was sent with, stored with the attempt so that any transaction can be
+/// traced with the carrier (they are what a payer's help desk asks for). No PHI. The eligibility JSON API has
+/// one `controlNumber` (kept as `transaction`); an X12 270 has all four.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlNumbers {
+    /// ISA13, the interchange control number (9 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interchange: Option<String>,
+    /// GS06, the functional group control number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// ST02, the transaction set control number (for the JSON API: its `controlNumber`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// TRN02, the trace number the payer echoes in its 271.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+impl ControlNumbers {
+    /// Fresh numbers for one X12 attempt: every one a random 9-digit number (X12 allows 4 to 9 digits for
+    /// ST02 and 1 to 9 for GS06; 9 everywhere keeps them unique enough to find in a payer's logs).
+    pub fn generate() -> ControlNumbers {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        let mut next = || format!("{:09}", rng.random_range(1..1_000_000_000u32));
+        ControlNumbers {
+            interchange: Some(next()),
+            group: Some(next()),
+            transaction: Some(next()),
+            trace: Some(next()),
+        }
+    }
+
+    /// True when no number is known.
+    pub fn is_empty(&self) -> bool {
+        self.interchange.is_none() && self.group.is_none() && self.transaction.is_none() && self.trace.is_none()
+    }
+}
+
 /// One stored carrier attempt. The summary fields hold no PHI; the raw bodies do and stay in the store (its
 /// `Debug` output shows only their sizes).
 #[derive(Clone, PartialEq)]
