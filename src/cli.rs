@@ -68,6 +68,15 @@ pub enum Command {
         #[arg(long = "status", value_enum)]
         statuses: Vec<StatusArg>,
     },
+    /// Explain a stored carrier answer (an X12 271, eligibility JSON v3, a raw-X12 or CAQH CORE reply, or a JSON
+    /// array of them): the normalised summary, the AAA meaning, the government-plan screening.
+    Explain {
+        /// The answer file (`-` reads standard input).
+        file: PathBuf,
+        /// Print the explanation as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Where the service is and which token to present.
@@ -206,6 +215,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::List { client, page_size, page_token, statuses } => {
             list(client, page_size, page_token, statuses).await
         }
+        Command::Explain { file, json } => explain(&file, json).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -237,6 +247,23 @@ async fn simulate_carrier(listen: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("sandbox carrier listening on http://{}", listener.local_addr()?);
     crate::sandbox::serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn explain(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+        bytes
+    } else {
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+    };
+    let explanation = crate::explain::explain(&bytes, &crate::screening::Screener::embedded()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+    } else {
+        print!("{}", crate::explain::render(&explanation));
+    }
     Ok(())
 }
 
@@ -420,35 +447,6 @@ fn short_enum<'a>(name: &'a str, prefix: &str) -> &'a str {
     name.strip_prefix(prefix).unwrap_or(name)
 }
 
-fn money(cents: Option<i64>) -> String {
-    let Some(cents) = cents else {
-        return "unknown".to_owned();
-    };
-    let dollars = (cents / 100).unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, digit) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}${grouped}.{:02}", (cents % 100).abs())
-}
-
-fn accumulator(a: Option<&pb::Accumulator>) -> String {
-    match a {
-        Some(pb::Accumulator { total_cents: Some(total), remaining_cents: Some(remaining) }) => {
-            format!("{} (remaining {})", money(Some(*total)), money(Some(*remaining)))
-        }
-        Some(pb::Accumulator { total_cents: Some(total), remaining_cents: None }) => money(Some(*total)),
-        Some(pb::Accumulator { total_cents: None, remaining_cents: Some(remaining) }) => {
-            format!("{} remaining", money(Some(*remaining)))
-        }
-        _ => "unknown".to_owned(),
-    }
-}
-
 /// Renders a verification for people: status, screening, attempts and the benefit summary. Leaves out the
 /// applicant's details (PHI) so the output can be pasted into a ticket; `--raw` shows everything.
 pub fn render_verification(v: &pb::Verification) -> String {
@@ -485,72 +483,12 @@ pub fn render_verification(v: &pb::Verification) -> String {
         );
     }
     if let Some(b) = &v.benefits {
+        // One rendering for every command that shows an answer (`get`, `submit`, `explain`): crate::report.
         let _ = writeln!(out, "  benefits:");
-        if !b.plan_name.is_empty() {
-            let _ = writeln!(out, "    plan:            {}", b.plan_name);
-        }
-        let active = match b.coverage_active {
-            Some(true) => "active",
-            Some(false) => "NOT active",
-            None => "unknown",
-        };
-        let _ = writeln!(out, "    coverage:        {active}");
-        if !b.plan_begin_date.is_empty() || !b.plan_end_date.is_empty() {
-            let _ = writeln!(out, "    plan dates:      {} to {}", b.plan_begin_date, b.plan_end_date);
-        }
-        if !b.carve_out_administrator.is_empty() {
-            let _ = writeln!(out, "    behavioural health administered by {}", b.carve_out_administrator);
-        }
-        for c in &b.categories {
-            let _ = writeln!(
-                out,
-                "    [{}] {}{}",
-                c.service_type_code,
-                c.label,
-                match c.active {
-                    Some(true) => " - active",
-                    Some(false) => " - NOT active",
-                    None => "",
-                }
-            );
-            for (tier, share) in [
-                ("in network", &c.in_network),
-                ("out of network", &c.out_of_network),
-                ("network not stated", &c.network_unspecified),
-            ] {
-                let Some(share) = share else { continue };
-                // Only what the carrier said: a missing figure is unknown, and printing "unknown" for each
-                // would bury the figures staff read out on the phone.
-                let mut parts = Vec::new();
-                if let Some(cents) = share.copay_cents {
-                    parts.push(format!("copay {}", money(Some(cents))));
-                }
-                if let Some(percent) = share.coinsurance_percent {
-                    parts.push(format!("coinsurance {percent}%"));
-                }
-                for (label, value) in [
-                    ("deductible", &share.deductible_individual),
-                    ("out-of-pocket", &share.out_of_pocket_individual),
-                    ("family deductible", &share.deductible_family),
-                    ("family out-of-pocket", &share.out_of_pocket_family),
-                ] {
-                    if let Some(value) = value {
-                        parts.push(format!("{label} {}", accumulator(Some(value))));
-                    }
-                }
-                let _ = writeln!(out, "      {tier}: {}", parts.join(", "));
-            }
-            if let Some(required) = c.prior_authorization_required {
-                let _ =
-                    writeln!(out, "      prior authorisation: {}", if required { "required" } else { "not required" });
-            }
-            for limit in &c.limits {
-                let _ = writeln!(out, "      limit: {limit}");
-            }
-        }
-        for message in &b.messages {
-            let _ = writeln!(out, "    note: {message}");
-        }
+        out.push_str(&crate::report::indented(
+            &crate::report::render_summary(&crate::api::convert::benefits_from_proto(b)),
+            "    ",
+        ));
     }
     out
 }
@@ -567,14 +505,6 @@ mod tests {
         let chained = anyhow::Error::new(io).context("opening the database");
         assert_eq!(describe_chain(&wrapped), "invalid configuration: bad value");
         assert_eq!(describe_chain(chained.as_ref()), "opening the database: disk gone");
-    }
-
-    #[test]
-    fn money_is_written_in_dollars_with_thousands_separators() {
-        assert_eq!(money(Some(150_000)), "$1,500.00");
-        assert_eq!(money(Some(3_505)), "$35.05");
-        assert_eq!(money(Some(123_456_789)), "$1,234,567.89");
-        assert_eq!(money(None), "unknown");
     }
 
     #[test]
@@ -610,9 +540,13 @@ mod tests {
         let text = render_verification(&verification);
         // Assert
         assert!(text.contains("outcome:    COVERAGE_ACTIVE"), "{text}");
-        assert!(text.contains("[AI] Substance abuse - active"), "{text}");
-        assert!(text.contains("in network: copay $35.00, deductible $1,500.00 (remaining $600.00)"), "{text}");
+        assert!(text.contains("    [AI] Substance abuse: active"), "{text}");
+        assert!(text.contains("in network:         copay $35.00 per visit; coinsurance unknown; deductible $1,500.00 (remaining $600.00)"), "{text}");
+        assert!(
+            text.contains("out of network:     copay unknown; coinsurance unknown"),
+            "missing is unknown, never zero: {text}"
+        );
         assert!(text.contains("prior authorisation: required"), "{text}");
-        assert!(!text.contains("unknown"), "unknown figures are left out: {text}");
+        assert!(!text.contains("$0.00"), "{text}");
     }
 }

@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod domain;
+pub mod explain;
+pub mod report;
 pub mod sandbox;
 pub mod screening;
 pub mod startup;

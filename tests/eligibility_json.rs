@@ -4,10 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use insurance_verifier::carriers::aaa::{AAA_CODES, AaaClass, ApplicantField};
 use insurance_verifier::carriers::eligibility_json::interpret_response;
 use insurance_verifier::domain::{
     AttemptResult, AttemptResultClass, BenefitSummary, CategoryBenefit, CoverageFinding, EligibilityAnswer,
+    FollowUpAction, NetworkIndicator, NetworkTier, Verdict,
 };
+use insurance_verifier::screening::{Screener, rule};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -134,6 +137,13 @@ fn the_point_of_service_answer_keeps_deductibles_per_network_and_is_not_refused_
     }
     assert_eq!(category(summary, "MH").active, Some(true));
     assert_eq!(category(summary, "48").prior_authorization_required, Some(true));
+    // Chiropractic's limit comes as two delivery patterns in words: 30 visits a year, 30 remaining.
+    let chiropractic = &category(summary, "33").visit_limits;
+    assert_eq!(chiropractic.len(), 1, "{chiropractic:?}");
+    assert_eq!((chiropractic[0].quantity, chiropractic[0].remaining), (Some(30.0), Some(30.0)));
+    assert_eq!(chiropractic[0].period.as_deref(), Some("year"));
+    assert_eq!(summary.plan_dates.eligibility_begin.as_deref(), Some("2012-05-01"));
+    assert_eq!(summary.plan_dates.service.as_deref(), Some("2016-09-15"));
     // Medicare pays after this commercial plan: staff see it, screening does not refuse on it.
     assert!(summary.messages.iter().any(|m| m == "Secondary Payer: MEDICARE"), "{:?}", summary.messages);
     assert!(!answer.plan_facts.related_entity_names.contains(&"MEDICARE".to_owned()));
@@ -329,7 +339,7 @@ fn unable_to_respond_is_a_transient_busy_carrier_that_keeps_retry_after() {
         result,
         AttemptResult::Failed {
             class: AttemptResultClass::CarrierBusy,
-            detail: "AAA 42: Unable to Respond at Current Time".to_owned(),
+            detail: "AAA 42: Unable to Respond at Current Time; the carrier asks: Resubmission Allowed (R)".to_owned(),
             retry_after: Some(Duration::from_secs(30)),
         }
     );
@@ -369,6 +379,278 @@ fn a_payer_the_clearinghouse_does_not_know_is_rejected_not_retried() {
 
     assert_eq!(failure_class(&result), AttemptResultClass::Rejected);
     assert_eq!(code.as_deref(), Some("AAA:33"));
+}
+
+#[test]
+fn a_dependent_childs_answer_keeps_statuses_limits_network_indicators_dates_and_the_carve_out() {
+    // Arrange
+    let body = synthetic("ky_humana_pos_dependent_child.json");
+
+    // Act
+    let (result, code) = interpret_response(200, None, &body);
+
+    // Assert: the patient and the plan.
+    let answer = answered(&result);
+    assert_eq!((answer.finding, code), (CoverageFinding::Active, None));
+    let summary = &answer.summary;
+    assert_eq!(summary.patient_is_dependent, Some(true));
+    assert_eq!(summary.dependent_relationship.as_deref(), Some("Child"));
+    assert_eq!(summary.payer_name.as_deref(), Some("Humana"));
+    assert_eq!(summary.plan_name.as_deref(), Some("Humana National POS"));
+    // Dates: a range sent in `planBegin`, an eligibility range, premiums paid to, the date of service.
+    assert_eq!(
+        (summary.plan_begin_date.as_deref(), summary.plan_end_date.as_deref()),
+        (Some("2026-01-01"), Some("2026-12-31"))
+    );
+    let dates = &summary.plan_dates;
+    assert_eq!(
+        (dates.eligibility_begin.as_deref(), dates.eligibility_end.as_deref()),
+        (Some("2024-08-01"), Some("2026-12-31"))
+    );
+    assert_eq!(dates.premium_paid_to_end.as_deref(), Some("2026-03-31"));
+    assert_eq!(dates.service.as_deref(), Some("2026-03-02"));
+    // Several planStatus entries: one per service type group, each sets its categories.
+    assert_eq!(summary.plan_statuses.len(), 2);
+    assert_eq!(summary.plan_statuses[1].service_type_codes, ["A6"]);
+    assert_eq!(category(summary, "A6").active, Some(false), "psychotherapy is inactive by its own planStatus");
+    assert_eq!(category(summary, "CF").active, Some(true), "listed in the active planStatus only");
+    // The carve-out, named in a singular `benefitsRelatedEntity`, with its phone number.
+    assert_eq!(summary.carve_out_administrator.as_deref(), Some("New Directions Behavioral Health"));
+    assert_eq!(summary.carve_out_phone.as_deref(), Some("800-555-0177"));
+
+    // Substance abuse: in network by its status row, its own dates, copay, out-of-network coinsurance, limit.
+    let substance = category(summary, "AI");
+    assert_eq!(substance.network_indicator, Some(NetworkIndicator::InNetwork));
+    assert_eq!(
+        (substance.coverage_begin_date.as_deref(), substance.coverage_end_date.as_deref()),
+        (Some("2026-01-01"), Some("2026-06-30"))
+    );
+    assert_eq!(substance.in_network.copay_cents, Some(4_000));
+    assert_eq!(substance.out_of_network.coinsurance_percent, Some(40.0));
+    assert_eq!(substance.prior_authorization_required, Some(true));
+    assert_eq!(substance.visit_limits.len(), 1, "{:?}", substance.visit_limits);
+    let limit = &substance.visit_limits[0];
+    assert_eq!((limit.quantity, limit.remaining), (Some(30.0), Some(12.0)));
+    assert_eq!((limit.unit_code.as_deref(), limit.unit.as_deref()), (Some("VS"), Some("visits")));
+    assert_eq!((limit.period_code.as_deref(), limit.period.as_deref()), (Some("23"), Some("calendar year")));
+    assert_eq!(limit.network, NetworkTier::InNetwork);
+    assert_eq!(limit.description.as_deref(), Some("INTENSIVE OUTPATIENT COMBINED WITH OUTPATIENT"));
+
+    // W and U are kept apart as indicators.
+    assert_eq!(category(summary, "MH").network_indicator, Some(NetworkIndicator::NotApplicable));
+    assert_eq!(category(summary, "BB").network_indicator, Some(NetworkIndicator::Unknown));
+    // A delivery pattern (HSD) is a limit: 20 days per service year, remaining unknown.
+    let partial = &category(summary, "BB").visit_limits;
+    assert_eq!(partial.len(), 1);
+    assert_eq!(
+        (partial[0].quantity, partial[0].unit.as_deref(), partial[0].period.as_deref()),
+        (Some(20.0), Some("days"), Some("service year"))
+    );
+    assert_eq!(partial[0].remaining, None, "not given: unknown, not zero");
+    // Quantity used (EB09 99) gives the remaining count.
+    let outpatient = &category(summary, "CF").visit_limits;
+    assert_eq!((outpatient[0].quantity, outpatient[0].remaining), (Some(52.0), Some(44.0)));
+
+    // Plan level: deductibles in network, out-of-pocket out of network; what is not given stays unknown.
+    let plan = category(summary, "30");
+    assert_eq!(plan.in_network.deductible_individual.remaining_cents, Some(112_500));
+    assert_eq!(plan.in_network.deductible_family.total_cents, Some(300_000));
+    assert_eq!(plan.in_network.deductible_family.remaining_cents, None);
+    assert_eq!(plan.out_of_network.out_of_pocket_individual.total_cents, Some(900_000));
+    assert!(plan.in_network.out_of_pocket_individual.is_unknown());
+    // The answering payer is a commercial brand: not refused.
+    assert_eq!(answer.plan_facts.payer_names, ["Humana"]);
+    assert_eq!(Screener::embedded().screen_answer(&answer.plan_facts), None);
+}
+
+#[test]
+fn a_medicare_hic_number_alone_reveals_a_government_plan() {
+    let body = synthetic("ky_aetna_pos_hic_number.json");
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::Active);
+    assert!(answer.plan_facts.reference_qualifiers.contains(&"F6".to_owned()), "{:?}", answer.plan_facts);
+    let decision = Screener::embedded().screen_answer(&answer.plan_facts).expect("a government plan");
+    assert_eq!((decision.verdict, decision.rule.as_str()), (Verdict::Medicare, rule::ANSWER_REFERENCE));
+    assert!(!decision.reason.contains("999999999A"), "never the number itself");
+}
+
+#[test]
+fn a_kentucky_medicaid_answer_and_a_medicare_advantage_answer_are_screened_with_their_rules() {
+    let screener = Screener::embedded();
+
+    let (medicaid, _) = interpret_response(200, None, &synthetic("ky_passport_medicaid_mco.json"));
+    let (medicare, _) = interpret_response(200, None, &synthetic("ky_wellcare_medicare_advantage.json"));
+
+    let medicaid = screener.screen_answer(&answered(&medicaid).plan_facts).expect("Medicaid");
+    let medicare = screener.screen_answer(&answered(&medicare).plan_facts).expect("Medicare");
+    assert_eq!((medicaid.verdict, medicaid.rule.as_str()), (Verdict::Medicaid, rule::ANSWER_INSURANCE_TYPE));
+    assert_eq!((medicare.verdict, medicare.rule.as_str()), (Verdict::Medicare, rule::ANSWER_INSURANCE_TYPE));
+}
+
+#[test]
+fn an_other_payer_row_screens_by_its_role_primary_medicare_refuses_secondary_does_not() {
+    let answer_with = |role: &str| {
+        json!({
+            "planStatus": [{ "statusCode": "1", "serviceTypeCodes": ["30"] }],
+            "benefitsInformation": [
+                { "code": "1", "serviceTypeCodes": ["30"], "insuranceTypeCode": "PR" },
+                { "code": "R", "insuranceTypeCode": "MB", "insuranceType": "Medicare Part B",
+                  "benefitsRelatedEntity": { "entityIdentifier": role, "entityName": "MEDICARE PART B" } }
+            ]
+        })
+        .to_string()
+    };
+
+    let (secondary, _) = interpret_response(200, None, &answer_with("Secondary Payer"));
+    let (primary, _) = interpret_response(200, None, &answer_with("Primary Payer"));
+
+    let screener = Screener::embedded();
+    assert_eq!(screener.screen_answer(&answered(&secondary).plan_facts), None, "commercial plan pays first");
+    assert_eq!(answered(&secondary).plan_facts.insurance_type_codes, ["PR"]);
+    let decision = screener.screen_answer(&answered(&primary).plan_facts).expect("Medicare pays first");
+    assert_eq!(decision.verdict, Verdict::Medicare);
+}
+
+#[test]
+fn a_plan_description_and_a_payer_name_each_reveal_a_government_plan() {
+    let screener = Screener::embedded();
+    let described = json!({
+        "planStatus": [{ "statusCode": "1", "planDetails": "HUMANA GOLD PLUS HMO", "serviceTypeCodes": ["30"] }]
+    });
+    let by_payer = json!({
+        "payer": { "name": "Kentucky Medicaid" },
+        "planStatus": [{ "statusCode": "1", "serviceTypeCodes": ["30"] }]
+    });
+
+    let (described, _) = interpret_response(200, None, &described.to_string());
+    let (by_payer, _) = interpret_response(200, None, &by_payer.to_string());
+
+    let described = screener.screen_answer(&answered(&described).plan_facts).expect("Medicare Advantage");
+    let by_payer = screener.screen_answer(&answered(&by_payer).plan_facts).expect("Medicaid");
+    assert_eq!(described.rule, rule::ANSWER_PLAN_DESCRIPTION);
+    assert_eq!((by_payer.verdict, by_payer.rule.as_str()), (Verdict::Medicaid, rule::ANSWER_PAYER_NAME));
+}
+
+#[test]
+fn a_wait_ten_days_follow_up_is_not_retried_and_says_so() {
+    let body = synthetic("aaa_42_wait_10_days.json");
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    assert_eq!(failure_class(&result), AttemptResultClass::Rejected);
+    assert_eq!(code.as_deref(), Some("AAA:42"));
+    let AttemptResult::Failed { detail, .. } = result else { unreachable!() };
+    assert!(detail.contains("Please Wait 10 Days and Resubmit (X)"), "{detail}");
+    assert!(detail.contains("not retried"), "{detail}");
+}
+
+#[test]
+fn a_dependents_birth_date_rejection_names_the_field_and_keeps_the_follow_up_code() {
+    let body = synthetic("aaa_71_dependent_birth_date_code_c.json");
+
+    let (result, code) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.finding, CoverageFinding::DemographicsMismatch);
+    assert_eq!(code.as_deref(), Some("AAA:71"));
+    let hint = answer.hint.as_deref().unwrap_or_default();
+    assert!(hint.contains("date of birth") && hint.contains("Please Correct and Resubmit (C)"), "{hint}");
+    let rejection = &answer.summary.rejections[0];
+    assert_eq!(rejection.class, AaaClass::FixApplicant(ApplicantField::DateOfBirth));
+    assert_eq!(rejection.source.as_deref(), Some("dependent"));
+    assert_eq!(rejection.follow_up, Some(FollowUpAction::CorrectAndResubmit));
+    assert_eq!(answer.summary.payer_name.as_deref(), Some("Ambetter from WellCare of Kentucky"));
+    assert!(!hint.contains("SKYLER") && !hint.contains("20080808"), "never the values");
+}
+
+#[test]
+fn every_aaa_code_leads_to_its_class_outcome_with_the_follow_up_kept() {
+    for row in AAA_CODES {
+        // Arrange: the code alone, with a follow-up that allows asking again.
+        let body = json!({ "subscriber": { "aaaErrors": [
+            { "field": "AAA", "code": row.code, "followupAction": "Please Correct and Resubmit", "location": "Loop 2100C" }
+        ]}})
+        .to_string();
+
+        // Act
+        let (result, code) = interpret_response(200, None, &body);
+
+        // Assert
+        assert_eq!(code, Some(format!("AAA:{}", row.code)), "AAA {}", row.code);
+        match (row.class, &result) {
+            (AaaClass::FixApplicant(field), AttemptResult::Answered(answer)) => {
+                assert_eq!(answer.finding, field.finding(), "AAA {}", row.code);
+                let hint = answer.hint.as_deref().unwrap_or_default();
+                assert!(hint.contains("Please Correct and Resubmit (C)"), "AAA {}: {hint}", row.code);
+                assert_eq!(answer.summary.rejections[0].class, row.class);
+                assert_eq!(answer.summary.rejections[0].follow_up, Some(FollowUpAction::CorrectAndResubmit));
+            }
+            (AaaClass::Transient, AttemptResult::Failed { class, detail, .. }) => {
+                assert_eq!(*class, AttemptResultClass::CarrierBusy, "AAA {}", row.code);
+                assert!(detail.contains("Please Correct and Resubmit (C)"), "{detail}");
+            }
+            (AaaClass::ProviderSetup, AttemptResult::Failed { class, detail, .. }) => {
+                assert_eq!(*class, AttemptResultClass::Rejected, "AAA {}", row.code);
+                assert!(detail.contains("operator"), "AAA {}: {detail}", row.code);
+            }
+            (AaaClass::Other, AttemptResult::Failed { class, detail, .. }) => {
+                assert_eq!(*class, AttemptResultClass::Rejected, "AAA {}", row.code);
+                assert!(detail.contains(row.description), "AAA {}: {detail}", row.code);
+            }
+            (class, other) => panic!("AAA {}: class {class:?} gave {other:?}", row.code),
+        }
+    }
+}
+
+#[test]
+fn a_transient_code_is_retried_unless_its_follow_up_says_not_to_ask_again_soon() {
+    for action in FollowUpAction::ALL {
+        let body = json!({ "payer": { "aaaErrors": [
+            { "field": "AAA", "code": "42", "followupAction": action.meaning(), "location": "Loop 2100A" }
+        ]}})
+        .to_string();
+
+        let (result, _) = interpret_response(200, None, &body);
+
+        let expected =
+            if action.forbids_prompt_retry() { AttemptResultClass::Rejected } else { AttemptResultClass::CarrierBusy };
+        assert_eq!(failure_class(&result), expected, "{action:?}");
+    }
+}
+
+#[test]
+fn loop_level_errors_repeated_at_the_top_level_count_once_with_their_loop() {
+    let body = json!({
+        "errors": [{ "field": "AAA", "code": "75", "location": "Loop 2100C" }],
+        "subscriber": { "aaaErrors": [
+            { "field": "AAA", "code": "75", "followupAction": "Please Correct and Resubmit", "location": "Loop 2100C" }
+        ]}
+    })
+    .to_string();
+
+    let (result, _) = interpret_response(400, None, &body);
+
+    let rejections = &answered(&result).summary.rejections;
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(rejections[0].source.as_deref(), Some("subscriber"));
+    assert_eq!(rejections[0].follow_up, Some(FollowUpAction::CorrectAndResubmit));
+}
+
+#[test]
+fn a_payers_free_text_follow_up_is_never_kept() {
+    let body = json!({ "subscriber": { "aaaErrors": [
+        { "field": "AAA", "code": "72", "followupAction": "Call Canaryfirst Zyxwvlast at home", "location": "Loop 2100C" }
+    ]}})
+    .to_string();
+
+    let (result, _) = interpret_response(200, None, &body);
+
+    let answer = answered(&result);
+    assert_eq!(answer.summary.rejections[0].follow_up, None);
+    assert!(!format!("{answer:?}").contains("Canaryfirst"));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -525,7 +807,24 @@ const KEYS: &[&str] = &[
     "name",
     "benefitsAdditionalInformation",
     "medicaidRecepientIdNumber",
+    "medicaidRecipientIdNumber",
     "hicNumber",
+    "benefitsServiceDelivery",
+    "quantity",
+    "quantityQualifierCode",
+    "timePeriodQualifierCode",
+    "numOfPeriods",
+    "unitForMeasurementCode",
+    "benefitsDateInformation",
+    "benefit",
+    "premiumPaidToDateEnd",
+    "relationToSubscriber",
+    "relationToSubscriberCode",
+    "contactInformation",
+    "contacts",
+    "communicationMode",
+    "communicationNumber",
+    "followUpAction",
 ];
 
 /// Values the parser gives meaning to.
@@ -585,6 +884,16 @@ const WORDS: &[&str] = &[
     "$",
     "Ā0",
     "20240\u{e9}01-2",
+    "VS",
+    "DY",
+    "99",
+    "Please Wait 10 Days and Resubmit",
+    "X",
+    "Child",
+    "19",
+    "Telephone",
+    "18005550100",
+    "Carelon Behavioral Health",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -614,6 +923,49 @@ fn status() -> impl Strategy<Value = u16> {
 }
 
 proptest! {
+    #[test]
+    fn any_aaa_code_with_any_follow_up_in_any_loop_decides_by_its_class(
+        index in 0..AAA_CODES.len(),
+        action in prop::option::of(prop::sample::select(FollowUpAction::ALL.to_vec())),
+        as_code in any::<bool>(),
+        holder in prop::sample::select(vec!["subscriber", "payer", "provider", "top"]),
+        status in prop_oneof![Just(200u16), Just(400u16)],
+    ) {
+        let row = &AAA_CODES[index];
+        let mut entry = json!({ "field": "AAA", "code": row.code, "location": "Loop 2100C" });
+        if let Some(action) = action {
+            entry["followupAction"] = json!(if as_code { action.code() } else { action.meaning() });
+        }
+        let body = if holder == "top" {
+            json!({ "errors": [entry] })
+        } else {
+            json!({ holder: { "aaaErrors": [entry] } })
+        };
+
+        let (result, code) = interpret_response(status, None, &body.to_string());
+
+        prop_assert_eq!(code, Some(format!("AAA:{}", row.code)));
+        let class = insurance_verifier::carriers::aaa::classify(row.code, status);
+        match (class, &result) {
+            (AaaClass::FixApplicant(field), AttemptResult::Answered(answer)) => {
+                prop_assert_eq!(answer.finding, field.finding());
+                prop_assert_eq!(answer.summary.rejections[0].follow_up, action);
+            }
+            (AaaClass::Transient, AttemptResult::Failed { class, .. }) => {
+                let expected = if action.is_some_and(FollowUpAction::forbids_prompt_retry) {
+                    AttemptResultClass::Rejected
+                } else {
+                    AttemptResultClass::CarrierBusy
+                };
+                prop_assert_eq!(*class, expected);
+            }
+            (AaaClass::ProviderSetup | AaaClass::Other, AttemptResult::Failed { class, .. }) => {
+                prop_assert_eq!(*class, AttemptResultClass::Rejected);
+            }
+            (class, other) => prop_assert!(false, "AAA {}: {:?} gave {:?}", row.code, class, other),
+        }
+    }
+
     #[test]
     fn arbitrary_text_never_panics(status in status(), body in "\\PC{0,400}") {
         let _ = interpret_response(status, None, &body);

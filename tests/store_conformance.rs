@@ -15,9 +15,9 @@ use insurance_verifier::domain::lifecycle::admit;
 use insurance_verifier::domain::test_support::sample_request;
 use insurance_verifier::domain::verification::truncate_to_micros;
 use insurance_verifier::domain::{
-    Accumulator, AttemptResultClass, BenefitSummary, CarrierAttempt, CategoryBenefit, CostShare, FollowUpState,
-    NewVerification, Outcome, PayerId, Person, Relationship, RequestId, RouteChoice, ScreeningDecision, Status,
-    Transition, Verdict, Verification,
+    Accumulator, AttemptResultClass, BenefitSummary, CarrierAttempt, CategoryBenefit, ControlNumbers, CostShare,
+    FollowUpState, NewVerification, Outcome, PayerId, Person, Relationship, RequestId, RouteChoice, ScreeningDecision,
+    Status, Transition, Verdict, Verification,
 };
 use insurance_verifier::store::{ClaimedWork, InsertOutcome, ListQuery, Store, StoreError};
 use time::macros::{date, datetime};
@@ -244,9 +244,11 @@ fn benefits() -> BenefitSummary {
             prior_authorization_required: Some(true),
             limits: vec!["30 visits per calendar year".to_owned()],
             messages: vec!["Prior authorization required for IOP".to_owned()],
+            ..CategoryBenefit::default()
         }],
         carve_out_administrator: Some("Carelon Behavioral Health".to_owned()),
         messages: vec!["Plan-wide message".to_owned()],
+        ..BenefitSummary::default()
     }
 }
 
@@ -263,6 +265,7 @@ fn attempt(number: i32, started_at: OffsetDateTime, class: AttemptResultClass) -
         detail: Some(format!("attempt {number}")),
         raw_request: Some(r#"{"subscriber":{"firstName":"Zoë","memberId":"ACT100001"}}"#.to_owned()),
         raw_response: Some(r#"{"planStatus":[{"statusCode":"1"}]}"#.to_owned()),
+        control_numbers: if number % 2 == 0 { ControlNumbers::default() } else { ControlNumbers::generate() },
     }
 }
 

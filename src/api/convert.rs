@@ -8,9 +8,10 @@ use time::OffsetDateTime;
 use super::pb;
 use crate::domain::person::format_iso_date;
 use crate::domain::{
-    Accumulator, AttemptResultClass, BenefitSummary, CarrierAttempt, CategoryBenefit, Contact, CostShare,
-    FollowUpState, InsuranceCard, Outcome, Person, PlanType, Relationship, RequestId, ScreeningDecision, Status,
-    Submission, Verdict, Verification, VerificationRequest, Violations,
+    AaaClass, Accumulator, ApplicantField, AttemptResultClass, BenefitSummary, CarrierAttempt, CarrierRejection,
+    CategoryBenefit, Contact, CostShare, FollowUpAction, FollowUpState, InsuranceCard, NetworkIndicator, NetworkTier,
+    Outcome, Person, PlanDates, PlanStatus, PlanType, Relationship, RequestId, ScreeningDecision, Status, Submission,
+    Verdict, Verification, VerificationRequest, Violations, VisitLimit,
 };
 
 /// Longest `source` accepted.
@@ -318,6 +319,57 @@ fn cost_share_to_proto(c: &CostShare) -> Option<pb::CostShare> {
     })
 }
 
+fn network_indicator_to_proto(indicator: Option<NetworkIndicator>) -> pb::NetworkIndicator {
+    match indicator {
+        None => pb::NetworkIndicator::Unspecified,
+        Some(NetworkIndicator::InNetwork) => pb::NetworkIndicator::InNetwork,
+        Some(NetworkIndicator::OutOfNetwork) => pb::NetworkIndicator::OutOfNetwork,
+        Some(NetworkIndicator::NotApplicable) => pb::NetworkIndicator::NotApplicable,
+        Some(NetworkIndicator::Unknown) => pb::NetworkIndicator::Unknown,
+    }
+}
+
+fn network_indicator_from_proto(raw: i32) -> Option<NetworkIndicator> {
+    match pb::NetworkIndicator::try_from(raw).ok()? {
+        pb::NetworkIndicator::Unspecified => None,
+        pb::NetworkIndicator::InNetwork => Some(NetworkIndicator::InNetwork),
+        pb::NetworkIndicator::OutOfNetwork => Some(NetworkIndicator::OutOfNetwork),
+        pb::NetworkIndicator::NotApplicable => Some(NetworkIndicator::NotApplicable),
+        pb::NetworkIndicator::Unknown => Some(NetworkIndicator::Unknown),
+    }
+}
+
+fn network_tier_to_proto(tier: NetworkTier) -> pb::NetworkTier {
+    match tier {
+        NetworkTier::InNetwork => pb::NetworkTier::InNetwork,
+        NetworkTier::OutOfNetwork => pb::NetworkTier::OutOfNetwork,
+        NetworkTier::Unspecified => pb::NetworkTier::Unspecified,
+    }
+}
+
+fn network_tier_from_proto(raw: i32) -> NetworkTier {
+    match pb::NetworkTier::try_from(raw) {
+        Ok(pb::NetworkTier::InNetwork) => NetworkTier::InNetwork,
+        Ok(pb::NetworkTier::OutOfNetwork) => NetworkTier::OutOfNetwork,
+        _ => NetworkTier::Unspecified,
+    }
+}
+
+fn visit_limit_to_proto(l: &VisitLimit) -> pb::VisitLimit {
+    pb::VisitLimit {
+        quantity: l.quantity,
+        unit_code: l.unit_code.clone().unwrap_or_default(),
+        unit: l.unit.clone().unwrap_or_default(),
+        period_code: l.period_code.clone().unwrap_or_default(),
+        period: l.period.clone().unwrap_or_default(),
+        period_count: l.period_count,
+        remaining: l.remaining,
+        amount_cents: l.amount_cents,
+        network: network_tier_to_proto(l.network) as i32,
+        description: l.description.clone().unwrap_or_default(),
+    }
+}
+
 fn category_to_proto(c: &CategoryBenefit) -> pb::CategoryBenefit {
     pb::CategoryBenefit {
         service_type_code: c.service_type_code.clone(),
@@ -329,6 +381,73 @@ fn category_to_proto(c: &CategoryBenefit) -> pb::CategoryBenefit {
         prior_authorization_required: c.prior_authorization_required,
         limits: c.limits.clone(),
         messages: c.messages.clone(),
+        network_indicator: network_indicator_to_proto(c.network_indicator) as i32,
+        visit_limits: c.visit_limits.iter().map(visit_limit_to_proto).collect(),
+        coverage_begin_date: c.coverage_begin_date.clone().unwrap_or_default(),
+        coverage_end_date: c.coverage_end_date.clone().unwrap_or_default(),
+    }
+}
+
+fn plan_dates_to_proto(d: &PlanDates) -> Option<pb::PlanDates> {
+    let text = |date: &Option<String>| date.clone().unwrap_or_default();
+    (!d.is_empty()).then(|| pb::PlanDates {
+        plan_begin: text(&d.plan_begin),
+        plan_end: text(&d.plan_end),
+        eligibility_begin: text(&d.eligibility_begin),
+        eligibility_end: text(&d.eligibility_end),
+        policy_effective: text(&d.policy_effective),
+        policy_expiration: text(&d.policy_expiration),
+        service: text(&d.service),
+        premium_paid_to_end: text(&d.premium_paid_to_end),
+    })
+}
+
+fn applicant_field_to_proto(field: Option<ApplicantField>) -> pb::ApplicantField {
+    match field {
+        None => pb::ApplicantField::Unspecified,
+        Some(ApplicantField::MemberId) => pb::ApplicantField::MemberId,
+        Some(ApplicantField::MemberIdentity) => pb::ApplicantField::MemberIdentity,
+        Some(ApplicantField::Relationship) => pb::ApplicantField::Relationship,
+        Some(ApplicantField::GroupNumber) => pb::ApplicantField::GroupNumber,
+        Some(ApplicantField::DateOfBirth) => pb::ApplicantField::DateOfBirth,
+        Some(ApplicantField::PatientName) => pb::ApplicantField::PatientName,
+        Some(ApplicantField::SubscriberName) => pb::ApplicantField::SubscriberName,
+    }
+}
+
+fn rejection_class_to_proto(class: AaaClass) -> pb::RejectionClass {
+    match class {
+        AaaClass::FixApplicant(_) => pb::RejectionClass::FixApplicant,
+        AaaClass::Transient => pb::RejectionClass::Transient,
+        AaaClass::ProviderSetup => pb::RejectionClass::ProviderSetup,
+        AaaClass::Other => pb::RejectionClass::Other,
+    }
+}
+
+/// The class of a rejection read back from the API; `None` for an unspecified class, or a fix without a field.
+fn rejection_class_from_proto(class: i32, field: i32) -> Option<AaaClass> {
+    Some(match pb::RejectionClass::try_from(class).ok()? {
+        pb::RejectionClass::Unspecified => return None,
+        pb::RejectionClass::Transient => AaaClass::Transient,
+        pb::RejectionClass::ProviderSetup => AaaClass::ProviderSetup,
+        pb::RejectionClass::Other => AaaClass::Other,
+        pb::RejectionClass::FixApplicant => {
+            let field = ApplicantField::ALL.into_iter().find(|f| applicant_field_to_proto(Some(*f)) as i32 == field)?;
+            AaaClass::FixApplicant(field)
+        }
+    })
+}
+
+fn rejection_to_proto(r: &CarrierRejection) -> pb::CarrierRejection {
+    pb::CarrierRejection {
+        code: r.code.clone(),
+        description: r.description.clone(),
+        rejection_class: rejection_class_to_proto(r.class) as i32,
+        field: applicant_field_to_proto(r.class.field()) as i32,
+        source: r.source.clone().unwrap_or_default(),
+        follow_up: r
+            .follow_up
+            .map(|action| pb::FollowUpAction { code: action.code().to_owned(), meaning: action.meaning().to_owned() }),
     }
 }
 
@@ -344,6 +463,134 @@ pub fn benefits_to_proto(b: &BenefitSummary) -> pb::BenefitSummary {
         categories: b.categories.iter().map(category_to_proto).collect(),
         carve_out_administrator: b.carve_out_administrator.clone().unwrap_or_default(),
         messages: b.messages.clone(),
+        plan_dates: plan_dates_to_proto(&b.plan_dates),
+        plan_statuses: b
+            .plan_statuses
+            .iter()
+            .map(|s| pb::PlanStatus {
+                status_code: s.status_code.clone(),
+                active: s.active,
+                plan_details: s.plan_details.clone().unwrap_or_default(),
+                service_type_codes: s.service_type_codes.clone(),
+            })
+            .collect(),
+        payer_name: b.payer_name.clone().unwrap_or_default(),
+        patient_is_dependent: b.patient_is_dependent,
+        dependent_relationship: b.dependent_relationship.clone().unwrap_or_default(),
+        carve_out_phone: b.carve_out_phone.clone().unwrap_or_default(),
+        rejections: b.rejections.iter().map(rejection_to_proto).collect(),
+    }
+}
+
+/// An empty string as unknown.
+fn known(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn accumulator_from_proto(a: Option<&pb::Accumulator>) -> Accumulator {
+    a.map_or_else(Accumulator::default, |a| Accumulator {
+        total_cents: a.total_cents,
+        remaining_cents: a.remaining_cents,
+    })
+}
+
+fn cost_share_from_proto(c: Option<&pb::CostShare>) -> CostShare {
+    let Some(c) = c else { return CostShare::default() };
+    CostShare {
+        copay_cents: c.copay_cents,
+        coinsurance_percent: c.coinsurance_percent,
+        deductible_individual: accumulator_from_proto(c.deductible_individual.as_ref()),
+        deductible_family: accumulator_from_proto(c.deductible_family.as_ref()),
+        out_of_pocket_individual: accumulator_from_proto(c.out_of_pocket_individual.as_ref()),
+        out_of_pocket_family: accumulator_from_proto(c.out_of_pocket_family.as_ref()),
+    }
+}
+
+/// Maps a benefit summary from the API back to the domain (the CLI renders what the service returned with
+/// [`crate::report`]). The inverse of [`benefits_to_proto`]: empty strings are unknown, unknown enum values
+/// are dropped.
+pub fn benefits_from_proto(b: &pb::BenefitSummary) -> BenefitSummary {
+    let dates = b.plan_dates.clone().unwrap_or_default();
+    BenefitSummary {
+        plan_name: known(&b.plan_name),
+        group_number: known(&b.group_number),
+        coverage_active: b.coverage_active,
+        plan_begin_date: known(&b.plan_begin_date),
+        plan_end_date: known(&b.plan_end_date),
+        insurance_type_code: known(&b.insurance_type_code),
+        categories: b
+            .categories
+            .iter()
+            .map(|c| CategoryBenefit {
+                service_type_code: c.service_type_code.clone(),
+                label: c.label.clone(),
+                active: c.active,
+                in_network: cost_share_from_proto(c.in_network.as_ref()),
+                out_of_network: cost_share_from_proto(c.out_of_network.as_ref()),
+                network_unspecified: cost_share_from_proto(c.network_unspecified.as_ref()),
+                prior_authorization_required: c.prior_authorization_required,
+                limits: c.limits.clone(),
+                messages: c.messages.clone(),
+                network_indicator: network_indicator_from_proto(c.network_indicator),
+                visit_limits: c
+                    .visit_limits
+                    .iter()
+                    .map(|l| VisitLimit {
+                        quantity: l.quantity,
+                        unit_code: known(&l.unit_code),
+                        unit: known(&l.unit),
+                        period_code: known(&l.period_code),
+                        period: known(&l.period),
+                        period_count: l.period_count,
+                        remaining: l.remaining,
+                        amount_cents: l.amount_cents,
+                        network: network_tier_from_proto(l.network),
+                        description: known(&l.description),
+                    })
+                    .collect(),
+                coverage_begin_date: known(&c.coverage_begin_date),
+                coverage_end_date: known(&c.coverage_end_date),
+            })
+            .collect(),
+        carve_out_administrator: known(&b.carve_out_administrator),
+        messages: b.messages.clone(),
+        plan_dates: PlanDates {
+            plan_begin: known(&dates.plan_begin),
+            plan_end: known(&dates.plan_end),
+            eligibility_begin: known(&dates.eligibility_begin),
+            eligibility_end: known(&dates.eligibility_end),
+            policy_effective: known(&dates.policy_effective),
+            policy_expiration: known(&dates.policy_expiration),
+            service: known(&dates.service),
+            premium_paid_to_end: known(&dates.premium_paid_to_end),
+        },
+        plan_statuses: b
+            .plan_statuses
+            .iter()
+            .map(|s| PlanStatus {
+                status_code: s.status_code.clone(),
+                active: s.active,
+                plan_details: known(&s.plan_details),
+                service_type_codes: s.service_type_codes.clone(),
+            })
+            .collect(),
+        payer_name: known(&b.payer_name),
+        patient_is_dependent: b.patient_is_dependent,
+        dependent_relationship: known(&b.dependent_relationship),
+        carve_out_phone: known(&b.carve_out_phone),
+        rejections: b
+            .rejections
+            .iter()
+            .filter_map(|r| {
+                Some(CarrierRejection {
+                    code: r.code.clone(),
+                    description: r.description.clone(),
+                    class: rejection_class_from_proto(r.rejection_class, r.field)?,
+                    source: known(&r.source),
+                    follow_up: r.follow_up.as_ref().and_then(|f| FollowUpAction::parse(&f.code)),
+                })
+            })
+            .collect(),
     }
 }
 
@@ -364,6 +611,12 @@ fn attempt_to_proto(a: &CarrierAttempt) -> pb::CarrierAttempt {
         result_class: result_class_to_proto(a.result_class) as i32,
         error_code: a.error_code.clone().unwrap_or_default(),
         detail: a.detail.clone().unwrap_or_default(),
+        control_numbers: (!a.control_numbers.is_empty()).then(|| pb::ControlNumbers {
+            interchange: a.control_numbers.interchange.clone().unwrap_or_default(),
+            group: a.control_numbers.group.clone().unwrap_or_default(),
+            transaction: a.control_numbers.transaction.clone().unwrap_or_default(),
+            trace: a.control_numbers.trace.clone().unwrap_or_default(),
+        }),
     }
 }
 
@@ -482,7 +735,165 @@ mod tests {
         assert!(!violations.to_string().contains("CANARY"));
     }
 
+    fn text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of("[A-Za-z0-9 ./-]{1,20}")
+    }
+
+    fn accumulator() -> impl Strategy<Value = Accumulator> {
+        (prop::option::of(0i64..10_000_000), prop::option::of(0i64..10_000_000))
+            .prop_map(|(total_cents, remaining_cents)| Accumulator { total_cents, remaining_cents })
+    }
+
+    fn cost_share() -> impl Strategy<Value = CostShare> {
+        (prop::option::of(0i64..100_000), prop::option::of(0.0f64..100.0), accumulator(), accumulator()).prop_map(
+            |(copay_cents, coinsurance_percent, deductible_individual, out_of_pocket_family)| CostShare {
+                copay_cents,
+                coinsurance_percent,
+                deductible_individual,
+                out_of_pocket_family,
+                ..CostShare::default()
+            },
+        )
+    }
+
+    fn network_tier() -> impl Strategy<Value = NetworkTier> {
+        prop::sample::select(vec![NetworkTier::InNetwork, NetworkTier::OutOfNetwork, NetworkTier::Unspecified])
+    }
+
+    fn visit_limit() -> impl Strategy<Value = VisitLimit> {
+        (
+            prop::option::of(0.0f64..1_000.0),
+            text(),
+            text(),
+            prop::option::of(1u32..12),
+            prop::option::of(0.0f64..100.0),
+            network_tier(),
+        )
+            .prop_map(|(quantity, unit, period, period_count, remaining, network)| VisitLimit {
+                quantity,
+                unit_code: unit.as_ref().map(|_| "VS".to_owned()),
+                unit,
+                period_code: period.as_ref().map(|_| "23".to_owned()),
+                period,
+                period_count,
+                remaining,
+                amount_cents: None,
+                network,
+                description: None,
+            })
+    }
+
+    fn category() -> impl Strategy<Value = CategoryBenefit> {
+        (
+            prop::sample::select(vec!["30", "AI", "MH", "CJ", "98"]),
+            prop::option::of(any::<bool>()),
+            cost_share(),
+            cost_share(),
+            prop::option::of(any::<bool>()),
+            prop::option::of(prop::sample::select(vec![
+                NetworkIndicator::InNetwork,
+                NetworkIndicator::OutOfNetwork,
+                NetworkIndicator::NotApplicable,
+                NetworkIndicator::Unknown,
+            ])),
+            prop::collection::vec(visit_limit(), 0..3),
+            text(),
+        )
+            .prop_map(|(code, active, in_network, out_of_network, auth, indicator, visit_limits, begin)| {
+                CategoryBenefit {
+                    service_type_code: code.to_owned(),
+                    label: crate::domain::benefits::service_type_label(code).to_owned(),
+                    active,
+                    in_network,
+                    out_of_network,
+                    prior_authorization_required: auth,
+                    network_indicator: indicator,
+                    visit_limits,
+                    coverage_begin_date: begin,
+                    limits: vec!["30 Visits per Calendar Year".to_owned()],
+                    ..CategoryBenefit::default()
+                }
+            })
+    }
+
+    fn rejection() -> impl Strategy<Value = CarrierRejection> {
+        (
+            prop::sample::select(crate::carriers::aaa::AAA_CODES.to_vec()),
+            prop::option::of(prop::sample::select(FollowUpAction::ALL.to_vec())),
+            prop::option::of(prop::sample::select(vec!["subscriber", "dependent", "payer"])),
+        )
+            .prop_map(|(row, follow_up, source)| CarrierRejection {
+                code: row.code.to_owned(),
+                description: row.description.to_owned(),
+                class: row.class,
+                source: source.map(str::to_owned),
+                follow_up,
+            })
+    }
+
+    fn summary() -> impl Strategy<Value = BenefitSummary> {
+        (
+            (text(), text(), prop::option::of(any::<bool>()), text(), text()),
+            prop::collection::vec(category(), 0..4),
+            (text(), text(), prop::option::of(any::<bool>()), text()),
+            prop::collection::vec(rejection(), 0..3),
+        )
+            .prop_map(
+                |(
+                    (plan_name, group_number, coverage_active, begin, paid_to),
+                    categories,
+                    (payer, carve_out, dependent, relationship),
+                    rejections,
+                )| {
+                    BenefitSummary {
+                        plan_name,
+                        group_number,
+                        coverage_active,
+                        plan_begin_date: begin.clone(),
+                        plan_dates: PlanDates {
+                            plan_begin: begin,
+                            premium_paid_to_end: paid_to,
+                            ..PlanDates::default()
+                        },
+                        plan_statuses: vec![PlanStatus {
+                            status_code: "1".to_owned(),
+                            active: Some(true),
+                            plan_details: None,
+                            service_type_codes: vec!["30".to_owned()],
+                        }],
+                        categories,
+                        payer_name: payer,
+                        carve_out_administrator: carve_out,
+                        patient_is_dependent: dependent,
+                        dependent_relationship: relationship,
+                        rejections,
+                        messages: vec!["BENEFITS ARE NOT A GUARANTEE OF PAYMENT".to_owned()],
+                        ..BenefitSummary::default()
+                    }
+                },
+            )
+    }
+
+    #[test]
+    fn a_rejection_class_without_its_field_does_not_read_back() {
+        assert_eq!(rejection_class_from_proto(pb::RejectionClass::FixApplicant as i32, 0), None);
+        assert_eq!(rejection_class_from_proto(pb::RejectionClass::Unspecified as i32, 0), None);
+        assert_eq!(rejection_class_from_proto(99, 0), None);
+        assert_eq!(
+            rejection_class_from_proto(pb::RejectionClass::FixApplicant as i32, pb::ApplicantField::DateOfBirth as i32),
+            Some(AaaClass::FixApplicant(ApplicantField::DateOfBirth))
+        );
+    }
+
     proptest! {
+        #[test]
+        fn a_benefit_summary_survives_the_trip_through_the_api(summary in summary()) {
+            let there = benefits_to_proto(&summary);
+            let back = benefits_from_proto(&there);
+
+            prop_assert_eq!(back, summary);
+        }
+
         #[test]
         fn arbitrary_form_values_never_panic_and_accepted_ones_hold_the_invariants(
             first in "\\PC{0,70}",

@@ -18,7 +18,7 @@ use super::pb::verification_service_server::VerificationService;
 use crate::carriers::Directory;
 use crate::dispatch::ChangeFeed;
 use crate::domain::lifecycle::admit;
-use crate::domain::{Submission, Verification, Violations};
+use crate::domain::{Routing, Submission, Verification, Violations};
 use crate::screening::Screener;
 use crate::store::{InsertOutcome, ListQuery, Store};
 
@@ -56,7 +56,11 @@ impl VerificationApi {
     /// Screens, routes and stores a submission; returns the stored verification and whether it was replayed.
     async fn submit(&self, submission: Submission) -> Result<(Verification, bool), ApiError> {
         let screening = self.screener.screen_request(&submission.request.card);
-        let route = if screening.refuses() { None } else { self.directory.resolve(&submission.request.card) };
+        let route = if screening.refuses() {
+            Routing::UnknownCarrier
+        } else {
+            self.directory.routing(&submission.request.card)
+        };
         let now = crate::domain::verification::truncate_to_micros(OffsetDateTime::now_utc());
         let new = admit(Uuid::now_v7(), submission.request_id, submission.request, screening, route, now);
         tracing::Span::current().record("verification_id", tracing::field::display(new.id));

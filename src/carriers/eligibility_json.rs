@@ -17,11 +17,13 @@ use rand::Rng;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde_json::{Map, Value, json};
 
-use super::aaa::{self, AaaClass};
+use super::aaa::{self, AaaClass, ApplicantField};
 use super::json_summary::{self, array, text};
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
+use crate::domain::ControlNumbers;
 use crate::domain::{
-    AttemptResult, AttemptResultClass, CoverageFinding, EligibilityAnswer, Person, PlanFacts, Relationship,
+    AttemptResult, AttemptResultClass, BenefitSummary, CarrierRejection, CoverageFinding, EligibilityAnswer,
+    FollowUpAction, Person, PlanFacts, Relationship,
 };
 
 /// The path the connector appends to a route's base URL.
@@ -114,37 +116,64 @@ pub fn build_request(query: &EligibilityQuery<'_>, control_number: &str) -> Valu
 struct Rejection {
     code: String,
     class: AaaClass,
+    /// Where the payer put it (`subscriber`, `dependent`, `provider`, `payer`), `None` for top-level `errors`.
+    source: Option<&'static str>,
+    /// The payer's follow-up action (AAA04), when it is one of the code list's.
+    follow_up: Option<FollowUpAction>,
+}
+
+impl Rejection {
+    fn record(&self) -> CarrierRejection {
+        CarrierRejection {
+            code: self.code.clone(),
+            description: aaa::description(&self.code).to_owned(),
+            class: self.class,
+            source: self.source.map(str::to_owned),
+            follow_up: self.follow_up,
+        }
+    }
 }
 
 /// Every AAA rejection in a body: top-level `errors[]` and the `aaaErrors[]` of subscriber, dependents,
-/// provider and payer. Change Healthcare puts the code in `code` (with `field: "AAA"`) or, in some sandbox
-/// answers, in `field` itself; entries without a code-shaped value (validation messages, the "Transaction
-/// contained a AAA rejection" marker) are not rejections.
+/// provider and payer, each with its follow-up action (`followupAction`: the AAA04 code or its text). Change
+/// Healthcare puts the code in `code` (with `field: "AAA"`) or, in some sandbox answers, in `field` itself;
+/// entries without a code-shaped value (validation messages, the "Transaction contained a AAA rejection"
+/// marker) are not rejections. Stedi repeats loop-level errors at the top level: a code is kept once, with the
+/// loop it came from and the first follow-up action given for it.
 fn aaa_rejections(doc: &Value, http_status: u16) -> Vec<Rejection> {
-    let mut entries: Vec<&Value> = array(doc, "errors").iter().collect();
-    for holder in ["subscriber", "provider", "payer", "dependent"] {
+    let mut entries: Vec<(Option<&'static str>, &Value)> = array(doc, "errors").iter().map(|e| (None, e)).collect();
+    for (holder, source) in
+        [("subscriber", "subscriber"), ("dependent", "dependent"), ("provider", "provider"), ("payer", "payer")]
+    {
         if let Some(object) = doc.get(holder) {
-            entries.extend(array(object, "aaaErrors"));
+            entries.extend(array(object, "aaaErrors").iter().map(|e| (Some(source), e)));
         }
     }
     for dependent in array(doc, "dependents") {
-        entries.extend(array(dependent, "aaaErrors"));
+        entries.extend(array(dependent, "aaaErrors").iter().map(|e| (Some("dependent"), e)));
     }
     let mut rejections: Vec<Rejection> = Vec::new();
-    for entry in entries {
+    for (source, entry) in entries {
         let field = text(entry, "field");
         let candidate = text(entry, "code")
             .filter(|code| aaa::looks_like_code(code))
             .or_else(|| field.clone().filter(|f| f.as_ref() != "AAA" && aaa::looks_like_code(f)));
         let Some(code) = candidate else { continue };
-        let marked =
-            field.as_deref() == Some("AAA") || entry.get("followupAction").is_some() || entry.get("location").is_some();
+        let follow_up_text = text(entry, "followupAction").or_else(|| text(entry, "followUpAction"));
+        let marked = field.as_deref() == Some("AAA") || follow_up_text.is_some() || entry.get("location").is_some();
         if !marked && aaa::lookup(&code).is_none() {
             continue;
         }
-        if rejections.iter().all(|r| r.code != code.as_ref()) {
-            let class = aaa::classify(&code, http_status);
-            rejections.push(Rejection { code: code.into_owned(), class });
+        let follow_up = follow_up_text.as_deref().and_then(FollowUpAction::parse);
+        match rejections.iter_mut().find(|r| r.code == code.as_ref()) {
+            Some(known) => {
+                known.source = known.source.or(source);
+                known.follow_up = known.follow_up.or(follow_up);
+            }
+            None => {
+                let class = aaa::classify(&code, http_status);
+                rejections.push(Rejection { code: code.into_owned(), class, source, follow_up });
+            }
         }
     }
     rejections
@@ -154,65 +183,91 @@ fn failed(class: AttemptResultClass, detail: impl Into<String>, retry_after: Opt
     AttemptResult::Failed { class, detail: detail.into(), retry_after }
 }
 
-/// Our own words for a code (never the payer's description, which may quote what was sent).
-fn describe(code: &str) -> String {
-    match aaa::lookup(code) {
-        Some(row) => format!("AAA {code}: {}", row.description),
-        None => format!("AAA {code}: unknown reject reason"),
-    }
+/// Our own words for a code (never the payer's description, which may quote what was sent), with the payer's
+/// follow-up action when it gave one: "AAA 42: Unable to Respond at Current Time; the carrier asks: Please
+/// Wait 10 Days and Resubmit (X)".
+fn describe(rejection: &Rejection) -> String {
+    format!("AAA {}: {}{}", rejection.code, aaa::description(&rejection.code), follow_up_words(rejection.follow_up))
 }
 
-/// Decides from the AAA rejections of a body. The most serious class wins: a set-up or unknown problem
-/// (an operator or a person must act, and fixing the applicant's details would not help) over a demographics
-/// mismatch over member not found over transient (retrying cannot fix a data problem).
-fn from_rejections(rejections: &[Rejection], retry_after: Option<Duration>) -> (AttemptResult, Option<String>) {
-    let first = |wanted: &[AaaClass]| rejections.iter().find(|r| wanted.contains(&r.class));
-    if let Some(rejection) = first(&[AaaClass::ProviderSetup, AaaClass::Other]) {
+/// "; the carrier asks: <meaning> (<code>)", or nothing.
+fn follow_up_words(follow_up: Option<FollowUpAction>) -> String {
+    follow_up.map(|action| format!("; the carrier asks: {} ({})", action.meaning(), action.code())).unwrap_or_default()
+}
+
+/// Decides from the AAA rejections of a body. The most serious class wins: a set-up or other problem (an
+/// operator or a person must act, and fixing the applicant's details would not help) over the applicant's
+/// details (a demographics mismatch over member not found) over transient (retrying cannot fix a data
+/// problem). A transient code whose follow-up action says not to ask again soon (`N`, `S`, `W`, `X`) is not
+/// retried: it fails for a person, with the carrier's words in the detail.
+fn from_rejections(
+    rejections: &[Rejection],
+    retry_after: Option<Duration>,
+    payer_name: Option<String>,
+) -> (AttemptResult, Option<String>) {
+    let first = |wanted: fn(AaaClass) -> bool| rejections.iter().find(|r| wanted(r.class));
+    if let Some(rejection) = first(|class| matches!(class, AaaClass::ProviderSetup | AaaClass::Other)) {
         let class_words = match rejection.class {
-            AaaClass::ProviderSetup => "provider or payer set-up",
-            _ => "carrier refused the request",
+            AaaClass::ProviderSetup => {
+                "provider or enrolment set-up: an operator must fix the clinic's set-up with this carrier"
+            }
+            _ => "the carrier refused the request",
         };
-        let detail = format!("{} ({class_words})", describe(&rejection.code));
+        let detail = format!("{} ({class_words})", describe(rejection));
         return (failed(AttemptResultClass::Rejected, detail, None), Some(format!("AAA:{}", rejection.code)));
     }
-    if let Some(rejection) = first(&[AaaClass::DemographicsMismatch]) {
-        let mut fields: Vec<&str> = Vec::new();
-        for r in rejections.iter().filter(|r| r.class == AaaClass::DemographicsMismatch) {
-            if let Some(field) = aaa::lookup(&r.code).and_then(|row| row.hint)
-                && !fields.contains(&field)
-            {
-                fields.push(field);
+    let applicant: Vec<(&Rejection, ApplicantField)> =
+        rejections.iter().filter_map(|r| r.class.field().map(|field| (r, field))).collect();
+    if !applicant.is_empty() {
+        let finding = if applicant.iter().any(|(_, f)| f.finding() == CoverageFinding::DemographicsMismatch) {
+            CoverageFinding::DemographicsMismatch
+        } else {
+            CoverageFinding::MemberNotFound
+        };
+        let decisive: Vec<&(&Rejection, ApplicantField)> =
+            applicant.iter().filter(|(_, field)| field.finding() == finding).collect();
+        let Some(&&(lead, _)) = decisive.first() else {
+            // Unreachable: the finding was chosen from these rejections. Fall back to "no rejection".
+            return (failed(AttemptResultClass::InvalidResponse, "no rejection found", None), None);
+        };
+        let hint = if finding == CoverageFinding::DemographicsMismatch {
+            let mut fields: Vec<&str> = Vec::new();
+            for (_, field) in &decisive {
+                if !fields.contains(&field.words()) {
+                    fields.push(field.words());
+                }
             }
-        }
-        let fields = if fields.is_empty() { "name or date of birth".to_owned() } else { fields.join(" and ") };
-        let hint = format!("the carrier's records do not match the {fields}: correct it and submit again");
-        return answered_finding(CoverageFinding::DemographicsMismatch, &rejection.code, Some(hint));
-    }
-    if let Some(rejection) = first(&[AaaClass::MemberNotFound]) {
-        let hint = aaa::lookup(&rejection.code)
-            .and_then(|row| row.hint)
-            .map(|hint| format!("carrier found no such member: {hint}"));
-        return answered_finding(CoverageFinding::MemberNotFound, &rejection.code, hint);
+            format!("the carrier's records do not match the {}: correct it and submit again", fields.join(" and "))
+        } else {
+            let what = aaa::applicant_hint(&lead.code, 200).unwrap_or_else(|| "check the member ID".to_owned());
+            format!("carrier found no such member: {what}")
+        };
+        let hint = format!("{hint}{}", follow_up_words(lead.follow_up));
+        let error_code = format!("AAA:{}", lead.code);
+        let answer = EligibilityAnswer {
+            finding,
+            summary: BenefitSummary {
+                rejections: rejections.iter().map(Rejection::record).collect(),
+                payer_name,
+                ..BenefitSummary::default()
+            },
+            plan_facts: PlanFacts::default(),
+            error_code: Some(error_code.clone()),
+            hint: Some(hint),
+        };
+        return (AttemptResult::Answered(Box::new(answer)), Some(error_code));
     }
     match rejections.first() {
+        Some(rejection) if rejection.follow_up.is_some_and(FollowUpAction::forbids_prompt_retry) => {
+            let detail = format!("{} (not retried: the carrier asked not to resubmit soon)", describe(rejection));
+            (failed(AttemptResultClass::Rejected, detail, None), Some(format!("AAA:{}", rejection.code)))
+        }
         Some(rejection) => (
-            failed(AttemptResultClass::CarrierBusy, describe(&rejection.code), retry_after),
+            failed(AttemptResultClass::CarrierBusy, describe(rejection), retry_after),
             Some(format!("AAA:{}", rejection.code)),
         ),
         None => (failed(AttemptResultClass::InvalidResponse, "no rejection found", None), None),
     }
-}
-
-fn answered_finding(finding: CoverageFinding, code: &str, hint: Option<String>) -> (AttemptResult, Option<String>) {
-    let error_code = format!("AAA:{code}");
-    let answer = EligibilityAnswer {
-        finding,
-        summary: Default::default(),
-        plan_facts: PlanFacts::default(),
-        error_code: Some(error_code.clone()),
-        hint,
-    };
-    (AttemptResult::Answered(Box::new(answer)), Some(error_code))
 }
 
 /// What one HTTP answer from an eligibility v3 endpoint means. Pure and total: any status and any body give
@@ -251,7 +306,7 @@ pub fn interpret_response(
 
     let rejections = aaa_rejections(&doc, http_status);
     if !rejections.is_empty() {
-        return from_rejections(&rejections, retry_after);
+        return from_rejections(&rejections, retry_after, json_summary::payer_name(&doc));
     }
     if client_error {
         let detail = match http_status {
@@ -436,6 +491,7 @@ impl Connector for EligibilityJsonConnector {
                     error_code,
                     result,
                     latency,
+                    control_numbers: ControlNumbers::json(&control_number),
                 }
             }
             Err(result) => AttemptOutput {
@@ -445,6 +501,7 @@ impl Connector for EligibilityJsonConnector {
                 error_code: None,
                 result,
                 latency,
+                control_numbers: ControlNumbers::json(&control_number),
             },
         };
         let class = result_class(&output.result);

@@ -1,10 +1,29 @@
 //! Normalisation of an eligibility JSON v3 answer (Change Healthcare / Stedi shape) that identified the member:
 //! the coverage finding, the [`BenefitSummary`] admissions staff read, and the [`PlanFacts`] the screening rules
-//! look at again.
+//! look at again. An X12 271 is converted into this same shape first, so everything here applies to both wire
+//! formats; only documented v3 keys are read.
 //!
 //! Everything here reads a `serde_json::Value` defensively: payers send non-compliant values (numbers where
 //! strings belong, a string where an array belongs, unknown codes), and nothing they send may panic or be
 //! silently turned into a figure. Missing means unknown (`None`), never zero.
+//!
+//! Keys read:
+//! * `planStatus[]` (`statusCode`, `planDetails`, `serviceTypeCodes`): several entries, for the plan (`30` or no
+//!   service type) and per service type; each sets the activity of the categories it names.
+//! * `benefitsInformation[]`: `code` (EB01), `coverageLevelCode` (EB02), `serviceTypeCodes`/`serviceTypes`
+//!   (EB03), `insuranceTypeCode`/`insuranceType` (EB04), `planCoverage` (EB05), `timeQualifierCode`/
+//!   `timeQualifier` (EB06), `benefitAmount` (EB07), `benefitPercent` (EB08), `quantityQualifierCode`/
+//!   `quantityQualifier` (EB09), `benefitQuantity` (EB10), `authOrCertIndicator` (EB11),
+//!   `inPlanNetworkIndicatorCode` (EB12), `additionalInformation[].description` (MSG), `benefitsDateInformation`
+//!   (2110 DTP), `benefitsAdditionalInformation` (2110 REF), `benefitsServiceDelivery[]` (HSD:
+//!   `quantityQualifierCode`, `quantity`, `unitForMeasurementCode`, `timePeriodQualifierCode`, `numOfPeriods`),
+//!   `benefitsRelatedEntity` (Change Healthcare, one object) and `benefitsRelatedEntities` (Stedi, an array)
+//!   (2120 NM1: `entityIdentifier`, `entityName`, `contactInformation.contacts[]`).
+//! * `planDateInformation` (2100 DTP): `plan`, `planBegin`, `planEnd`, `eligibility`, `eligibilityBegin`,
+//!   `eligibilityEnd`, `policyEffective`, `policyExpiration`, `service`, `premiumPaidToDateEnd`; every one may
+//!   be a single `CCYYMMDD` date or a `CCYYMMDD-CCYYMMDD` range.
+//! * `planInformation` (2100 REF), `subscriber`, `dependents[]` (when the patient is a dependent:
+//!   `relationToSubscriber`), `payer.name`. AAA errors are read by the connector (`super::eligibility_json`).
 //!
 //! Codes used (X12 005010X279A1, as the JSON carries them):
 //! * `benefitsInformation[].code` (EB01): `1`-`5` active coverage, `6`-`8` inactive, `A` co-insurance, `B`
@@ -12,10 +31,14 @@
 //!   additional payer, `P` benefit disclaimer.
 //! * `timeQualifierCode` (EB06): `29` remaining, `24` year to date (amount met), `30`/`31`/`33` not a period
 //!   total (ignored for accumulators), anything else (`22` service year, `23` calendar year, ... or absent) the
-//!   total for the period.
+//!   total for the period. On a limitation row, `29` is the count remaining and any other code the period.
+//! * `quantityQualifierCode` (EB09): `VS` visits, `DY` days, `HS` hours, `MN` months, `YY` years, `P6`
+//!   services, `99` quantity used (the remaining count is the limit less it), ...
 //! * `coverageLevelCode` (EB02): `IND`, `EMP` (employee only), `SPO` (spouse only) or absent count as
 //!   individual; `FAM`, `ESP`, `ECH`, `SPC`, `CHD`, `DEP`, `TWO`, `E1D`..`E9D` as family.
-//! * `inPlanNetworkIndicatorCode` (EB12): `Y` in network, `N` out of network, `W`/`U`/absent unspecified.
+//! * `inPlanNetworkIndicatorCode` (EB12): `Y` in network, `N` out of network, `W` not applicable, `U` unknown;
+//!   figures of `W`/`U`/absent rows are filed as "network not stated", and a category keeps its status row's
+//!   code as its in-network indicator.
 //! * `authOrCertIndicator` (EB11): `Y` prior authorisation required, `N` not required, `U` unknown.
 
 use std::borrow::Cow;
@@ -23,12 +46,13 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::domain::benefits::service_type_label;
-use crate::domain::{Accumulator, BenefitSummary, CategoryBenefit, CostShare, CoverageFinding, NetworkTier, PlanFacts};
+use crate::domain::benefits::{category_rank, service_type_label};
+use crate::domain::{
+    Accumulator, BenefitSummary, CategoryBenefit, CostShare, CoverageFinding, NetworkIndicator, NetworkTier, PlanDates,
+    PlanFacts, PlanStatus, VisitLimit,
+};
 
-/// Behavioural-health service type codes, in the order the summary lists them after plan level (`30`).
-pub const BEHAVIOURAL_HEALTH_CODES: [&str; 14] =
-    ["AI", "AJ", "AK", "CJ", "CI", "MH", "CF", "CE", "CH", "CG", "A8", "A4", "BB", "A6"];
+pub use crate::domain::benefits::BEHAVIOURAL_HEALTH_CODES;
 
 /// Reference identifiers in the answer (JSON key) and the X12 REF qualifier each stands for. Screening looks
 /// at the qualifiers: a Medicaid recipient number (`NQ`) or a Medicare HIC number (`F6`) betrays a government
@@ -45,6 +69,31 @@ pub const REFERENCE_KEYS: [(&str, &str); 10] = [
     // Change Healthcare's schema spells it "Recepient"; accept both spellings.
     ("medicaidRecepientIdNumber", "NQ"),
     ("medicaidRecipientIdNumber", "NQ"),
+];
+
+/// Behavioural-health administrators that carriers carve mental-health and substance-use benefits out to:
+/// a lower-case fragment of the name as payers write it, and the name shown to admissions. A fragment matches
+/// at a word start; pharmacy arms of the same companies (OptumRx, Magellan Rx, Express Scripts) are not listed.
+pub const CARVE_OUT_ADMINISTRATORS: &[(&str, &str)] = &[
+    ("carelon behavioral", "Carelon Behavioral Health"),
+    ("carelon", "Carelon Behavioral Health"),
+    ("beacon health", "Beacon Health Options (Carelon Behavioral Health)"),
+    ("valueoptions", "ValueOptions (Carelon Behavioral Health)"),
+    ("value options", "ValueOptions (Carelon Behavioral Health)"),
+    ("optum behavioral", "Optum Behavioral Health"),
+    ("optumhealth behavioral", "Optum Behavioral Health"),
+    ("united behavioral", "United Behavioral Health (Optum)"),
+    ("magellan behavioral", "Magellan Behavioral Health"),
+    ("magellan health", "Magellan Health"),
+    ("evernorth behavioral", "Evernorth Behavioral Health"),
+    ("cigna behavioral", "Cigna Behavioral Health"),
+    ("new directions", "New Directions Behavioral Health"),
+    ("lucet", "Lucet"),
+    ("compsych", "ComPsych"),
+    ("managed health network", "Managed Health Network"),
+    ("aetna behavioral", "Aetna Behavioral Health"),
+    ("humana behavioral", "Humana Behavioral Health"),
+    ("halcyon behavioral", "Halcyon Behavioral Health"),
 ];
 
 // ---------------------------------------------------------------------------------------------------------
@@ -217,11 +266,68 @@ fn format_cents(cents: i64) -> String {
 }
 
 fn tier_words(tier: NetworkTier) -> &'static str {
-    match tier {
-        NetworkTier::InNetwork => "in network",
-        NetworkTier::OutOfNetwork => "out of network",
-        NetworkTier::Unspecified => "network not stated",
+    tier.words()
+}
+
+/// Parses a quantity (EB10, HSD02: a decimal such as `"30"`, `"2.5"`, or a JSON number). Negative, malformed
+/// or absurdly large quantities are unknown.
+pub fn parse_quantity(raw: &str) -> Option<f64> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 15 || !raw.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
     }
+    let value: f64 = raw.parse().ok()?;
+    (value.is_finite() && value <= 1e9).then_some(value)
+}
+
+/// What an EB09 quantity qualifier (code list 673) or HSD01/HSD03 unit counts, in words. `None` for codes
+/// that are not a unit of care (`99` quantity used is handled apart).
+pub fn quantity_unit_words(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "VS" => "visits",
+        "DY" | "DA" => "days",
+        "HS" => "hours",
+        "MN" | "MO" => "months",
+        "WK" => "weeks",
+        "YY" | "YR" => "years",
+        "P6" => "services",
+        "FL" => "units",
+        "CA" => "days covered (actual)",
+        "CE" => "days covered (estimated)",
+        "D3" => "co-insurance days",
+        "LA" | "LE" => "lifetime reserve days",
+        "QA" => "approved",
+        "M2" => "maximum",
+        "S7" => "years of age (at most)",
+        "S8" => "years of age (at least)",
+        _ => return None,
+    })
+}
+
+/// An X12 time period qualifier (EB06, HSD05; code list 615) in words.
+pub fn period_words(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "6" => "hour",
+        "7" => "day",
+        "13" => "24 hours",
+        "21" => "year",
+        "22" => "service year",
+        "23" => "calendar year",
+        "24" => "year to date",
+        "25" => "contract",
+        "26" => "episode",
+        "27" => "visit",
+        "28" => "outlier",
+        "29" => "remaining",
+        "30" => "exceeded",
+        "31" => "not exceeded",
+        "32" => "lifetime",
+        "33" => "lifetime remaining",
+        "34" => "month",
+        "35" => "week",
+        "36" => "admission",
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -261,8 +367,22 @@ pub fn coverage_finding(doc: &Value) -> Option<CoverageFinding> {
 // Plan facts
 // ---------------------------------------------------------------------------------------------------------
 
+/// The answering payer's name (`payer.name`, or `payer.organizationName` as some payers send it).
+pub fn payer_name(doc: &Value) -> Option<String> {
+    let payer = doc.get("payer")?;
+    text(payer, "name")
+        .or_else(|| text(payer, "organizationName"))
+        .filter(|name| !name.eq_ignore_ascii_case("unknown"))
+        .map(Cow::into_owned)
+}
+
 /// The government-plan evidence in an answer: every insurance type code, plan description and related entity
-/// name, and the reference qualifiers present. Raw texts, for the screening rules (data) to judge.
+/// name, the reference qualifiers present, and the payer's name. Raw texts, for the screening rules (data) to
+/// judge.
+///
+/// An other-payer row (EB01 `R`) whose entity pays after the answering plan ("Secondary Payer: MEDICARE")
+/// contributes nothing: the commercial plan is primary, and a wrong refusal loses a patient. A primary or
+/// unstated other payer counts with its insurance type, plan description and name.
 pub fn plan_facts(doc: &Value) -> PlanFacts {
     let mut facts = PlanFacts::default();
     for entry in array(doc, "planStatus") {
@@ -271,6 +391,11 @@ pub fn plan_facts(doc: &Value) -> PlanFacts {
         }
     }
     for row in array(doc, "benefitsInformation") {
+        let secondary_payer_row =
+            text(row, "code").as_deref() == Some("R") && related_entities(row).any(pays_after_this_plan);
+        if secondary_payer_row {
+            continue;
+        }
         if let Some(code) = text(row, "insuranceTypeCode") {
             push_unique(&mut facts.insurance_type_codes, &code);
         }
@@ -301,6 +426,12 @@ pub fn plan_facts(doc: &Value) -> PlanFacts {
     }
     for dependent in array(doc, "dependents") {
         collect_reference_qualifiers(dependent, &mut facts.reference_qualifiers);
+        if let Some(plan) = dependent.get("planInformation") {
+            collect_reference_qualifiers(plan, &mut facts.reference_qualifiers);
+        }
+    }
+    if let Some(name) = payer_name(doc) {
+        push_unique(&mut facts.payer_names, &name);
     }
     facts
 }
@@ -313,7 +444,6 @@ fn collect_reference_qualifiers(object: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// An entity's name: an organisation's `entityName`, or a person's first and last name.
 /// True for an other-payer row whose role says it pays after the answering plan (X12 NM101 `PR` with a secondary
 /// or tertiary role, e.g. "Secondary Payer: MEDICARE"): the commercial plan is primary, so naming Medicare there
 /// is no reason to refuse the applicant. A wrong refusal loses a patient; primary or unstated roles still count.
@@ -324,12 +454,84 @@ fn pays_after_this_plan(entity: &Value) -> bool {
     })
 }
 
+/// An entity's name: an organisation's `entityName`, or a person's first and last name.
 fn entity_name(entity: &Value) -> Option<String> {
     let last = text(entity, "entityName")?;
     Some(match text(entity, "entityFirstname").or_else(|| text(entity, "entityFirstName")) {
         Some(first) => format!("{first} {last}"),
         None => last.into_owned(),
     })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Carve-out administrators
+// ---------------------------------------------------------------------------------------------------------
+
+/// The administrator a text names: a listed brand ([`CARVE_OUT_ADMINISTRATORS`], matched at a word start,
+/// case-insensitively), else `None`.
+pub fn known_carve_out(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    CARVE_OUT_ADMINISTRATORS.iter().find_map(|(fragment, name)| {
+        lower
+            .match_indices(fragment)
+            .any(|(at, _)| at == 0 || !lower.as_bytes()[at - 1].is_ascii_alphanumeric())
+            .then_some(*name)
+    })
+}
+
+/// True when an entity's own name says it is a behavioural-health company.
+fn names_behavioural_health(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["behavioral health", "behavioural health", "mental health", "behavioral services"]
+        .iter()
+        .any(|word| lower.contains(word))
+}
+
+/// A telephone number from an entity's `contactInformation.contacts[]` (communication mode "Telephone" or
+/// `TE`), written `NNN-NNN-NNNN` when it has ten digits. A company's number, not PHI.
+fn entity_phone(entity: &Value) -> Option<String> {
+    let contacts = entity.get("contactInformation").map(|info| array(info, "contacts")).unwrap_or_default();
+    contacts.iter().find_map(|contact| {
+        let mode = text(contact, "communicationMode")?.to_ascii_lowercase();
+        if !(mode.contains("telephone") || mode == "te" || mode.contains("phone")) {
+            return None;
+        }
+        let number = text(contact, "communicationNumber")?;
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        let digits = digits.strip_prefix('1').filter(|rest| rest.len() == 10).map_or(digits.as_str(), |d| d);
+        (digits.len() == 10).then(|| format!("{}-{}-{}", &digits[..3], &digits[3..6], &digits[6..]))
+    })
+}
+
+/// The behavioural-health carve-out administrator, strongest evidence first: a related entity (on any row) that
+/// is a listed administrator or calls itself a behavioural-health company; a related entity on a
+/// behavioural-health row; a listed administrator named in a behavioural-health row's messages. Returns the name
+/// and the entity's telephone number when it has one.
+fn carve_out(rows: &[Value]) -> Option<(String, Option<String>)> {
+    let entities = || rows.iter().flat_map(|row| related_entities(row).map(move |entity| (row, entity)));
+    let is_behavioural = |row: &Value| {
+        strings(row, "serviceTypeCodes").iter().any(|code| BEHAVIOURAL_HEALTH_CODES.contains(&code.as_ref()))
+    };
+    let named = |entity: &Value| entity_name(entity).filter(|name| !name.eq_ignore_ascii_case("unknown"));
+    if let Some((name, entity)) = entities().find_map(|(_, entity)| {
+        let name = named(entity)?;
+        match known_carve_out(&name) {
+            Some(known) => Some((known.to_owned(), entity)),
+            None => names_behavioural_health(&name).then_some((name, entity)),
+        }
+    }) {
+        return Some((name, entity_phone(entity)));
+    }
+    if let Some((name, entity)) =
+        entities().filter(|(row, _)| is_behavioural(row)).find_map(|(_, entity)| Some((named(entity)?, entity)))
+    {
+        return Some((name, entity_phone(entity)));
+    }
+    rows.iter()
+        .filter(|row| is_behavioural(row))
+        .flat_map(descriptions)
+        .find_map(|note| known_carve_out(&note))
+        .map(|name| (name.to_owned(), None))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -343,6 +545,17 @@ enum AccumulatorKind {
     OutOfPocket,
 }
 
+/// A limitation row's count that belongs to a limit stated in another row: what remains (EB06 `29`) or what
+/// was used (EB09 `99`).
+#[derive(Debug, Clone)]
+struct LimitCount {
+    index: usize,
+    tier: NetworkTier,
+    unit_code: Option<String>,
+    quantity: f64,
+    used: bool,
+}
+
 #[derive(Default)]
 struct SummaryBuilder {
     categories: Vec<CategoryBenefit>,
@@ -350,6 +563,8 @@ struct SummaryBuilder {
     /// Amounts met so far (time qualifier 24), turned into "remaining" at the end when the payer sent a total
     /// but no remaining figure. Key: (category index, tier, kind, family).
     met: HashMap<(usize, NetworkTier, AccumulatorKind, bool), i64>,
+    /// Remaining and used counts, matched to their limits at the end (the payer may send them first).
+    counts: Vec<LimitCount>,
     messages: Vec<String>,
 }
 
@@ -394,14 +609,14 @@ pub fn summarise(doc: &Value) -> BenefitSummary {
     let finding = coverage_finding(doc);
     let rows = array(doc, "benefitsInformation");
     let mut builder = SummaryBuilder::default();
-    let mut carve_out: Option<String> = None;
 
     for row in rows {
         let Some(code) = text(row, "code") else { continue };
         let code = code.as_ref();
         let service_codes = strings(row, "serviceTypeCodes");
         let service_names = strings(row, "serviceTypes");
-        let tier = network_tier(text(row, "inPlanNetworkIndicatorCode").as_deref());
+        let indicator = text(row, "inPlanNetworkIndicatorCode").as_deref().and_then(NetworkIndicator::from_code);
+        let tier = indicator.map_or(NetworkTier::Unspecified, NetworkIndicator::tier);
         let notes = descriptions(row);
 
         // Rows that name no service type: status and cost figures apply to the plan (30); anything else
@@ -416,17 +631,36 @@ pub fn summarise(doc: &Value) -> BenefitSummary {
             continue;
         };
 
-        let is_behavioural = targets.iter().any(|t| BEHAVIOURAL_HEALTH_CODES.contains(&t.as_ref()));
-        if is_behavioural && carve_out.is_none() {
-            carve_out =
-                related_entities(row).filter_map(entity_name).find(|name| !name.eq_ignore_ascii_case("unknown"));
-        }
-
         for (position, target) in targets.iter().enumerate() {
             let payer_label = service_names.get(position).map(Cow::as_ref);
             let index = builder.category(target, payer_label);
-            apply_row(&mut builder, index, row, code, tier, &notes);
+            apply_row(&mut builder, index, row, code, indicator, tier, &notes);
         }
+    }
+
+    // planStatus entries: the plan (30) or the service types they list. Any active entry makes its category
+    // active, as with status rows.
+    let mut plan_statuses = Vec::new();
+    for entry in array(doc, "planStatus") {
+        let Some(status_code) = text(entry, "statusCode") else { continue };
+        let active = status_code_activity(&status_code);
+        let service_type_codes: Vec<String> =
+            strings(entry, "serviceTypeCodes").into_iter().map(Cow::into_owned).collect();
+        if let Some(active) = active {
+            let targets =
+                if service_type_codes.is_empty() { vec!["30".to_owned()] } else { service_type_codes.clone() };
+            for target in &targets {
+                let index = builder.category(target, None);
+                let category = &mut builder.categories[index];
+                category.active = Some(category.active.unwrap_or(false) || active);
+            }
+        }
+        plan_statuses.push(PlanStatus {
+            status_code: status_code.into_owned(),
+            active,
+            plan_details: text(entry, "planDetails").map(Cow::into_owned),
+            service_type_codes,
+        });
     }
 
     // Remaining = total - met, where the payer reported the amount met instead of what is left.
@@ -437,21 +671,94 @@ pub fn summarise(doc: &Value) -> BenefitSummary {
             accumulator.remaining_cents = Some((total - met_cents).max(0));
         }
     }
+    resolve_limit_counts(&mut builder);
 
     let mut categories = builder.categories;
     categories.sort_by_key(|category| category_rank(&category.service_type_code));
 
-    let (plan_begin_date, plan_end_date) = plan_dates(doc);
+    let plan_dates = plan_dates(doc);
+    let plan_row_dates = plan_status_row_dates(rows);
+    let (carve_out_administrator, carve_out_phone) = match carve_out(rows) {
+        Some((name, phone)) => (Some(name), phone),
+        None => (None, None),
+    };
+    let (patient_is_dependent, dependent_relationship) = patient(doc);
     BenefitSummary {
         plan_name: plan_name(doc),
         group_number: group_number(doc),
         coverage_active: finding.map(|f| f == CoverageFinding::Active),
-        plan_begin_date,
-        plan_end_date,
+        plan_begin_date: plan_dates.plan_begin.clone().or(plan_dates.eligibility_begin.clone()).or(plan_row_dates.0),
+        plan_end_date: plan_dates.plan_end.clone().or(plan_dates.eligibility_end.clone()).or(plan_row_dates.1),
         insurance_type_code: insurance_type_code(doc),
         categories,
-        carve_out_administrator: carve_out,
+        carve_out_administrator,
         messages: builder.messages,
+        plan_dates,
+        plan_statuses,
+        payer_name: payer_name(doc),
+        patient_is_dependent,
+        dependent_relationship,
+        carve_out_phone,
+        rejections: Vec::new(),
+    }
+}
+
+/// Whether the answer is about a dependent: `dependents[]` present (the benefits then apply to the dependent),
+/// with its relationship to the policy holder; a `subscriber` alone means the policy holder.
+fn patient(doc: &Value) -> (Option<bool>, Option<String>) {
+    if let Some(dependent) = array(doc, "dependents").iter().find(|d| d.is_object()) {
+        let relationship = text(dependent, "relationToSubscriber")
+            .or_else(|| text(dependent, "relationToSubscriberCode").and_then(|code| relationship_words(&code)))
+            .map(Cow::into_owned);
+        return (Some(true), relationship);
+    }
+    (doc.get("subscriber").filter(|s| s.is_object()).map(|_| false), None)
+}
+
+/// An X12 individual relationship code (INS02) in words.
+fn relationship_words(code: &str) -> Option<Cow<'static, str>> {
+    Some(Cow::Borrowed(match code {
+        "01" => "Spouse",
+        "19" => "Child",
+        "20" => "Employee",
+        "21" => "Unknown",
+        "39" => "Organ Donor",
+        "40" => "Cadaver Donor",
+        "53" => "Life Partner",
+        "G8" => "Other Relationship",
+        _ => return None,
+    }))
+}
+
+/// Remaining and used counts of limitation rows, attached to the limit of the same category, tier and unit (or
+/// a limit with no unit); a count with no such limit becomes a limit of its own that knows only what remains.
+fn resolve_limit_counts(builder: &mut SummaryBuilder) {
+    let counts = std::mem::take(&mut builder.counts);
+    // Remaining counts first: a payer that sends both a remaining and a used count is believed on the first.
+    let (remaining, used): (Vec<LimitCount>, Vec<LimitCount>) = counts.into_iter().partition(|count| !count.used);
+    for count in remaining.into_iter().chain(used) {
+        let limits = &mut builder.categories[count.index].visit_limits;
+        let same_unit = |limit: &VisitLimit| {
+            limit.unit_code.is_none() || count.unit_code.is_none() || limit.unit_code == count.unit_code
+        };
+        let target = limits.iter_mut().find(|limit| {
+            limit.network == count.tier && same_unit(limit) && limit.remaining.is_none() && limit.quantity.is_some()
+        });
+        match (target, count.used) {
+            (Some(limit), false) => limit.remaining = Some(count.quantity),
+            (Some(limit), true) => {
+                limit.remaining = limit.quantity.map(|total| (total - count.quantity).max(0.0));
+            }
+            (None, false) => limits.push(VisitLimit {
+                unit: count.unit_code.as_deref().and_then(quantity_unit_words).map(str::to_owned),
+                unit_code: count.unit_code,
+                remaining: Some(count.quantity),
+                network: count.tier,
+                ..VisitLimit::default()
+            }),
+            // A used count with no limit to subtract it from says nothing about what is left.
+            (None, true) => {}
+        }
     }
 }
 
@@ -468,15 +775,6 @@ fn plan_wide_messages(row: &Value, code: &str, notes: &[Cow<'_, str>], messages:
             }
         }
     }
-}
-
-/// Sort key: plan level first, then behavioural health in [`BEHAVIOURAL_HEALTH_CODES`] order, then the rest
-/// in the order the payer sent them (the sort is stable).
-fn category_rank(code: &str) -> usize {
-    if code == "30" {
-        return 0;
-    }
-    BEHAVIOURAL_HEALTH_CODES.iter().position(|c| *c == code).map_or(usize::MAX, |p| p + 1)
 }
 
 fn accumulator_mut(share: &mut CostShare, kind: AccumulatorKind, family: bool) -> &mut Accumulator {
@@ -498,12 +796,49 @@ fn share_and_messages(category: &mut CategoryBenefit, tier: NetworkTier) -> (&mu
     (share, &mut category.messages)
 }
 
+/// A date or range from a `benefitsDateInformation` / `planDateInformation` object: the `range_key` (a date or
+/// a range), else the `begin_key` (which may itself be a range) and `end_key`.
+fn dates_from(object: &Value, range_key: &str, begin_key: &str, end_key: &str) -> (Option<String>, Option<String>) {
+    let (range_begin, range_end) = text(object, range_key).map_or((None, None), |raw| parse_date_or_range(&raw));
+    let (begin, begin_end) = text(object, begin_key).map_or((None, None), |raw| parse_date_or_range(&raw));
+    let end = text(object, end_key).and_then(|raw| parse_date_or_range(&raw).0);
+    (range_begin.or(begin), range_end.or(begin_end).or(end))
+}
+
+/// The coverage dates a status row carries for itself (`benefitsDateInformation`): plan, then eligibility,
+/// then benefit period.
+fn row_coverage_dates(row: &Value) -> (Option<String>, Option<String>) {
+    let Some(dates) = row.get("benefitsDateInformation").filter(|d| d.is_object()) else { return (None, None) };
+    let plan = dates_from(dates, "plan", "planBegin", "planEnd");
+    let eligibility = dates_from(dates, "eligibility", "eligibilityBegin", "eligibilityEnd");
+    let benefit = dates_from(dates, "benefit", "benefitBegin", "benefitEnd");
+    (plan.0.or(eligibility.0).or(benefit.0), plan.1.or(eligibility.1).or(benefit.1))
+}
+
+/// The dates of the plan-level status rows (active ones first), for answers without `planDateInformation`.
+fn plan_status_row_dates(rows: &[Value]) -> (Option<String>, Option<String>) {
+    let status = |row: &&Value, want_active: bool| {
+        is_plan_level(row)
+            && text(row, "code").as_deref().and_then(status_code_activity).is_some_and(|active| active || !want_active)
+    };
+    for want_active in [true, false] {
+        for row in rows.iter().filter(|row| status(row, want_active)) {
+            let dates = row_coverage_dates(row);
+            if dates.0.is_some() || dates.1.is_some() {
+                return dates;
+            }
+        }
+    }
+    (None, None)
+}
+
 /// Applies one benefit row to one category.
 fn apply_row(
     builder: &mut SummaryBuilder,
     index: usize,
     row: &Value,
     code: &str,
+    indicator: Option<NetworkIndicator>,
     tier: NetworkTier,
     notes: &[Cow<'_, str>],
 ) {
@@ -522,9 +857,21 @@ fn apply_row(
 
     if let Some(active) = status_code_activity(code) {
         category.active = Some(category.active.unwrap_or(false) || active);
+        // The category's own network indicator and dates come from its status rows (an active one first).
+        if active || category.network_indicator.is_none() {
+            category.network_indicator = indicator.or(category.network_indicator);
+        }
+        let (begin, end) = row_coverage_dates(row);
+        if active || category.coverage_begin_date.is_none() {
+            category.coverage_begin_date = begin.or(category.coverage_begin_date.take());
+            category.coverage_end_date = end.or(category.coverage_end_date.take());
+        }
         for note in notes {
             push_unique(&mut category.messages, note);
         }
+        // A status row with a delivery pattern ("covered, 20 visits per calendar year") states a limit too.
+        let delivery = service_delivery(row, tier, notes);
+        apply_delivery(builder, index, tier, delivery);
         return;
     }
 
@@ -577,6 +924,7 @@ fn apply_row(
             if !limit.is_empty() {
                 push_unique(&mut category.limits, &limit);
             }
+            apply_limitation(builder, index, row, tier, notes);
             return;
         }
         "I" => push_unique(&mut category.messages, &format!("Not covered {}", tier_words(tier))),
@@ -585,6 +933,150 @@ fn apply_row(
     let category = &mut builder.categories[index];
     for note in notes {
         push_unique(&mut category.messages, &format!("{context}: {note}"));
+    }
+}
+
+fn push_limit(limits: &mut Vec<VisitLimit>, limit: VisitLimit) {
+    if !limits.contains(&limit) {
+        limits.push(limit);
+    }
+}
+
+/// A limitation row (EB01 `F`) as a structured limit: its quantity and unit (EB09/EB10), period (EB06) and
+/// amount (EB07); or, with EB06 `29` or EB09 `99`, a count that belongs to another row's limit. A row without a
+/// quantity of its own takes its limits from its delivery pattern (`benefitsServiceDelivery`).
+fn apply_limitation(
+    builder: &mut SummaryBuilder,
+    index: usize,
+    row: &Value,
+    tier: NetworkTier,
+    notes: &[Cow<'_, str>],
+) {
+    let quantity = text(row, "benefitQuantity").as_deref().and_then(parse_quantity);
+    let unit_code = text(row, "quantityQualifierCode").map(Cow::into_owned);
+    let period_code = text(row, "timeQualifierCode").map(Cow::into_owned);
+    let description = (!notes.is_empty()).then(|| notes.iter().map(Cow::as_ref).collect::<Vec<_>>().join("; "));
+    if let Some(quantity) = quantity {
+        let used = unit_code.as_deref() == Some("99");
+        if used || period_code.as_deref() == Some("29") {
+            builder.counts.push(LimitCount {
+                index,
+                tier,
+                unit_code: unit_code.filter(|code| code != "99"),
+                quantity,
+                used,
+            });
+            return;
+        }
+    }
+    let delivery = service_delivery(row, tier, notes);
+    if quantity.is_none() && !delivery.is_empty() {
+        apply_delivery(builder, index, tier, delivery);
+        return;
+    }
+    let category = &mut builder.categories[index];
+    // The row's own period; a delivery pattern may say "per 2 months" where the row says nothing.
+    let pattern = delivery.iter().find_map(|item| match item {
+        Delivery::Limit(limit) => Some(limit),
+        Delivery::Remaining { .. } => None,
+    });
+    let period_code = period_code.or_else(|| pattern.and_then(|p| p.period_code.clone()));
+    let limit = VisitLimit {
+        quantity,
+        unit: unit_code
+            .as_deref()
+            .and_then(quantity_unit_words)
+            .map(str::to_owned)
+            .or_else(|| text(row, "quantityQualifier").map(|u| u.to_lowercase())),
+        unit_code,
+        period: period_code
+            .as_deref()
+            .and_then(period_words)
+            .map(str::to_owned)
+            .or_else(|| text(row, "timeQualifier").map(|p| period_in_words(&p))),
+        period_count: pattern.and_then(|p| p.period_count),
+        period_code,
+        remaining: None,
+        amount_cents: text(row, "benefitAmount").as_deref().and_then(parse_cents),
+        network: tier,
+        description,
+    };
+    // A limitation row with no figure at all ("VISIT LIMITS APPLY") is a message, kept in `limits` already.
+    if !limit.has_no_figure() {
+        push_limit(&mut category.visit_limits, limit);
+    }
+}
+
+/// What one `benefitsServiceDelivery[]` entry (X12 HSD) states: a limit, or the count remaining of a limit
+/// (time period `29`, or only the text "Remaining", as Change Healthcare sends it).
+#[derive(Debug, Clone)]
+enum Delivery {
+    Limit(VisitLimit),
+    Remaining { unit_code: Option<String>, quantity: f64 },
+}
+
+/// A period the payer wrote in words ("Years", "Calendar Year"), lower case and singular.
+fn period_in_words(raw: &str) -> String {
+    let lower = raw.to_lowercase();
+    match lower.strip_suffix('s') {
+        Some(singular) if !singular.ends_with('s') => singular.to_owned(),
+        _ => lower,
+    }
+}
+
+/// What a row's `benefitsServiceDelivery[]` (X12 HSD) states: quantity (HSD02) of a unit (HSD01, else HSD03),
+/// per a number of periods (HSD06 of HSD05), each as a code or, where the payer sent only words, as its words.
+fn service_delivery(row: &Value, tier: NetworkTier, notes: &[Cow<'_, str>]) -> Vec<Delivery> {
+    let description = (!notes.is_empty()).then(|| notes.iter().map(Cow::as_ref).collect::<Vec<_>>().join("; "));
+    array(row, "benefitsServiceDelivery")
+        .iter()
+        .filter_map(|delivery| {
+            let quantity = text(delivery, "quantity").as_deref().and_then(parse_quantity)?;
+            let unit_code = text(delivery, "quantityQualifierCode")
+                .or_else(|| text(delivery, "unitForMeasurementCode"))
+                .map(Cow::into_owned);
+            let period_code = text(delivery, "timePeriodQualifierCode").map(Cow::into_owned);
+            let period_text = text(delivery, "timePeriodQualifier");
+            let remaining = period_code.as_deref() == Some("29")
+                || (period_code.is_none()
+                    && period_text.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("remaining")));
+            if remaining {
+                return Some(Delivery::Remaining { unit_code, quantity });
+            }
+            let period_count = text(delivery, "numOfPeriods").and_then(|n| n.parse::<u32>().ok()).filter(|n| *n > 0);
+            Some(Delivery::Limit(VisitLimit {
+                quantity: Some(quantity),
+                unit: unit_code
+                    .as_deref()
+                    .and_then(quantity_unit_words)
+                    .map(str::to_owned)
+                    .or_else(|| text(delivery, "quantityQualifier").map(|u| u.to_lowercase())),
+                unit_code,
+                period: period_code
+                    .as_deref()
+                    .and_then(period_words)
+                    .map(str::to_owned)
+                    .or_else(|| period_text.as_deref().map(period_in_words)),
+                period_code,
+                period_count,
+                remaining: None,
+                amount_cents: None,
+                network: tier,
+                description: description.clone(),
+            }))
+        })
+        .collect()
+}
+
+/// Files what a delivery pattern states: limits on the category, remaining counts for matching at the end.
+fn apply_delivery(builder: &mut SummaryBuilder, index: usize, tier: NetworkTier, items: Vec<Delivery>) {
+    for item in items {
+        match item {
+            Delivery::Limit(limit) => push_limit(&mut builder.categories[index].visit_limits, limit),
+            Delivery::Remaining { unit_code, quantity } => {
+                builder.counts.push(LimitCount { index, tier, unit_code, quantity, used: false });
+            }
+        }
     }
 }
 
@@ -658,17 +1150,25 @@ fn group_number(doc: &Value) -> Option<String> {
         .map(Cow::into_owned)
 }
 
-/// Plan dates from `planDateInformation`: the plan period first (`plan` range or date, `planBegin`,
-/// `planEnd`), then the member's eligibility period.
-fn plan_dates(doc: &Value) -> (Option<String>, Option<String>) {
-    let Some(dates) = doc.get("planDateInformation") else { return (None, None) };
-    let range = |key: &str| text(dates, key).map_or((None, None), |raw| parse_date_or_range(&raw));
-    let single = |key: &str| text(dates, key).and_then(|raw| parse_date(&raw));
-    let (plan_begin, plan_end) = range("plan");
-    let (eligibility_begin, eligibility_end) = range("eligibility");
-    let begin = plan_begin.or_else(|| single("planBegin")).or(eligibility_begin).or_else(|| single("eligibilityBegin"));
-    let end = plan_end.or_else(|| single("planEnd")).or(eligibility_end).or_else(|| single("eligibilityEnd"));
-    (begin, end)
+/// Every date of `planDateInformation`; each key may hold a date or a range.
+pub fn plan_dates(doc: &Value) -> PlanDates {
+    let Some(dates) = doc.get("planDateInformation").filter(|d| d.is_object()) else { return PlanDates::default() };
+    let (plan_begin, plan_end) = dates_from(dates, "plan", "planBegin", "planEnd");
+    let (eligibility_begin, eligibility_end) = dates_from(dates, "eligibility", "eligibilityBegin", "eligibilityEnd");
+    let single = |key: &str| text(dates, key).and_then(|raw| parse_date_or_range(&raw).0);
+    // The premium-paid-to period's end; a range in the begin key ends there too.
+    let premium_paid_to_end = single("premiumPaidToDateEnd")
+        .or_else(|| text(dates, "premiumPaidToDateBegin").and_then(|raw| parse_date_or_range(&raw).1));
+    PlanDates {
+        plan_begin,
+        plan_end,
+        eligibility_begin,
+        eligibility_end,
+        policy_effective: single("policyEffective"),
+        policy_expiration: single("policyExpiration"),
+        service: single("service"),
+        premium_paid_to_end,
+    }
 }
 
 /// Insurance type code of the plan: the plan-level status row's (active first), else the first row's.
@@ -772,6 +1272,137 @@ mod tests {
 
         let deductible = &summary.category("30").expect("plan level").in_network.deductible_individual;
         assert_eq!((deductible.total_cents, deductible.remaining_cents), (Some(100_000), Some(74_950)));
+    }
+
+    #[test]
+    fn a_delivery_pattern_sent_in_words_only_gives_a_limit_and_its_remaining_count() {
+        // Arrange: Change Healthcare's shape, with qualifier texts and no codes.
+        let doc = json!({
+            "benefitsInformation": [
+                {"code": "1", "serviceTypeCodes": ["30"]},
+                {"code": "F", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "W",
+                 "benefitsServiceDelivery": [{"numOfPeriods": "1", "quantity": "30", "quantityQualifier": "Visits",
+                                              "timePeriodQualifier": "Years"}]},
+                {"code": "F", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "W",
+                 "benefitsServiceDelivery": [{"quantity": "18", "quantityQualifier": "Visits",
+                                              "timePeriodQualifier": "Remaining"}]}
+            ]
+        });
+
+        // Act
+        let summary = summarise(&doc);
+
+        // Assert
+        let limits = &summary.category("AI").expect("AI").visit_limits;
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        assert_eq!((limits[0].quantity, limits[0].remaining), (Some(30.0), Some(18.0)));
+        assert_eq!((limits[0].unit.as_deref(), limits[0].period.as_deref()), (Some("visits"), Some("year")));
+        assert_eq!(limits[0].network, NetworkTier::Unspecified);
+    }
+
+    #[test]
+    fn a_remaining_count_without_its_limit_is_kept_as_what_remains() {
+        let doc = json!({"benefitsInformation": [
+            {"code": "F", "serviceTypeCodes": ["AI"], "benefitQuantity": "5", "quantityQualifierCode": "DY",
+             "timeQualifierCode": "29"}
+        ]});
+
+        let limits = summarise(&doc).categories.remove(0).visit_limits;
+
+        assert_eq!(limits.len(), 1);
+        assert_eq!(
+            (limits[0].quantity, limits[0].remaining, limits[0].unit.as_deref()),
+            (None, Some(5.0), Some("days"))
+        );
+    }
+
+    #[test]
+    fn a_limitation_row_without_any_figure_is_words_only() {
+        let doc = json!({"benefitsInformation": [
+            {"code": "F", "serviceTypeCodes": ["AI"], "additionalInformation": [{"description": "VISIT LIMITS APPLY"}]}
+        ]});
+
+        let category = summarise(&doc).categories.remove(0);
+
+        assert!(category.visit_limits.is_empty());
+        assert_eq!(category.limits, ["VISIT LIMITS APPLY"]);
+    }
+
+    #[test]
+    fn carve_out_brands_match_at_word_starts_and_pharmacy_arms_do_not() {
+        assert_eq!(known_carve_out("CARELON BEHAVIORAL HEALTH INC"), Some("Carelon Behavioral Health"));
+        assert_eq!(known_carve_out("Beacon Health Options"), Some("Beacon Health Options (Carelon Behavioral Health)"));
+        assert_eq!(known_carve_out("UNITED BEHAVIORAL HEALTH"), Some("United Behavioral Health (Optum)"));
+        assert_eq!(known_carve_out("call Magellan Healthcare for auth"), Some("Magellan Health"));
+        assert_eq!(known_carve_out("Lucet"), Some("Lucet"));
+        for not_behavioural in ["OptumRx", "Magellan Rx Management", "Express Scripts", "Evernorth Pharmacy", "Fluceto"]
+        {
+            assert_eq!(known_carve_out(not_behavioural), None, "{not_behavioural}");
+        }
+    }
+
+    #[test]
+    fn a_carve_out_named_only_in_a_behavioural_rows_message_is_found() {
+        let doc = json!({"benefitsInformation": [
+            {"code": "1", "serviceTypeCodes": ["30"]},
+            {"code": "1", "serviceTypeCodes": ["MH"],
+             "additionalInformation": [{"description": "MENTAL HEALTH AND SUBSTANCE USE ADMINISTERED BY OPTUM BEHAVIORAL HEALTH"}]}
+        ]});
+
+        assert_eq!(summarise(&doc).carve_out_administrator.as_deref(), Some("Optum Behavioral Health"));
+    }
+
+    #[test]
+    fn plan_dates_accept_ranges_in_any_key_and_keep_every_date() {
+        let doc = json!({"planDateInformation": {
+            "planBegin": "20260101-20261231", "eligibilityBegin": "20250601", "policyEffective": "20200101",
+            "policyExpiration": "20271231", "premiumPaidToDateEnd": "20260430", "service": "20260315-20260316"
+        }});
+
+        let dates = plan_dates(&doc);
+
+        assert_eq!((dates.plan_begin.as_deref(), dates.plan_end.as_deref()), (Some("2026-01-01"), Some("2026-12-31")));
+        assert_eq!((dates.eligibility_begin.as_deref(), dates.eligibility_end.as_deref()), (Some("2025-06-01"), None));
+        assert_eq!(dates.policy_effective.as_deref(), Some("2020-01-01"));
+        assert_eq!(dates.policy_expiration.as_deref(), Some("2027-12-31"));
+        assert_eq!(dates.premium_paid_to_end.as_deref(), Some("2026-04-30"));
+        assert_eq!(dates.service.as_deref(), Some("2026-03-15"));
+        assert!(plan_dates(&json!({"planDateInformation": "20260101"})).is_empty(), "not an object: nothing");
+    }
+
+    #[test]
+    fn a_service_type_plan_status_sets_only_its_categories() {
+        let doc = json!({"planStatus": [
+            {"statusCode": "1", "serviceTypeCodes": ["30"]},
+            {"statusCode": "6", "serviceTypeCodes": ["AI", "AK"]}
+        ]});
+
+        let summary = summarise(&doc);
+
+        assert_eq!(summary.coverage_active, Some(true));
+        assert_eq!(summary.category("30").and_then(|c| c.active), Some(true));
+        assert_eq!(summary.category("AI").and_then(|c| c.active), Some(false));
+        assert_eq!(summary.category("AK").and_then(|c| c.active), Some(false));
+        assert_eq!(summary.plan_statuses.len(), 2);
+    }
+
+    #[test]
+    fn the_patient_is_the_dependent_when_the_answer_lists_one() {
+        let dependent = json!({"subscriber": {}, "dependents": [{"relationToSubscriberCode": "01"}]});
+        let holder = json!({"subscriber": {"memberId": "X"}});
+
+        assert_eq!(patient(&dependent), (Some(true), Some("Spouse".to_owned())));
+        assert_eq!(patient(&holder), (Some(false), None));
+        assert_eq!(patient(&json!({})), (None, None));
+    }
+
+    #[test]
+    fn quantities_are_plain_non_negative_decimals() {
+        assert_eq!(parse_quantity("30"), Some(30.0));
+        assert_eq!(parse_quantity("2.5"), Some(2.5));
+        for bad in ["", "-1", "1e3", "abc", "9999999999999999"] {
+            assert_eq!(parse_quantity(bad), None, "{bad}");
+        }
     }
 
     #[test]

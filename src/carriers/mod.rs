@@ -8,12 +8,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{AttemptResult, VerificationRequest};
+use crate::domain::{AttemptResult, ControlNumbers, VerificationRequest};
 
 pub mod aaa;
+pub mod caqh_core;
 pub mod directory;
 pub mod eligibility_json;
+pub mod http;
 pub mod json_summary;
+pub mod raw_x12;
+pub mod x12;
+pub mod x12_exchange;
 
 pub use directory::{CarrierRoute, Directory, DirectoryError, WireFormat};
 pub use eligibility_json::EligibilityJsonConnector;
@@ -60,6 +65,8 @@ pub struct AttemptOutput {
     pub result: AttemptResult,
     /// How long the call took.
     pub latency: Duration,
+    /// The control numbers the request carried, stored with the attempt so it can be traced with the carrier.
+    pub control_numbers: ControlNumbers,
 }
 
 impl std::fmt::Debug for AttemptOutput {
@@ -72,6 +79,7 @@ impl std::fmt::Debug for AttemptOutput {
             .field("error_code", &self.error_code)
             .field("result", &self.result)
             .field("latency", &self.latency)
+            .field("control_numbers", &self.control_numbers)
             .finish()
     }
 }

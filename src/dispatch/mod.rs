@@ -14,15 +14,20 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info_span};
 
+use crate::carriers::caqh_core::CaqhCoreConnector;
 use crate::carriers::eligibility_json::EligibilityJsonConnector;
-use crate::carriers::{AttemptOutput, Connector, Directory, EligibilityQuery, Provider, WireFormat};
+use crate::carriers::raw_x12::RawX12Connector;
+use crate::carriers::{AttemptOutput, Connector, ConnectorError, Directory, EligibilityQuery, Provider, WireFormat};
 use crate::domain::lifecycle::decide;
 use crate::domain::verification::truncate_to_micros;
-use crate::domain::{AttemptResult, AttemptResultClass, CarrierAttempt, Outcome, RetryPolicy, Transition};
+use crate::domain::{
+    AttemptResult, AttemptResultClass, CarrierAttempt, ControlNumbers, Outcome, RetryPolicy, Transition,
+};
 use crate::screening::Screener;
 use crate::store::{ClaimedWork, Store, StoreError};
 
 mod feed;
+pub mod split;
 
 pub use feed::{ChangeEvent, ChangeFeed};
 
@@ -80,12 +85,13 @@ impl Dispatcher {
     ) -> Result<Self, DispatchError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         for route in directory.routes() {
-            let connector: Arc<dyn Connector> = match route.format {
-                WireFormat::EligibilityJsonV3 => Arc::new(
-                    EligibilityJsonConnector::new(route)
-                        .map_err(|e| DispatchError::Connector { carrier: route.id.clone(), reason: e.to_string() })?,
-                ),
+            let built: Result<Arc<dyn Connector>, ConnectorError> = match route.format {
+                WireFormat::EligibilityJsonV3 => EligibilityJsonConnector::new(route).map(|c| Arc::new(c) as _),
+                WireFormat::X12RawJson => RawX12Connector::new(route).map(|c| Arc::new(c) as _),
+                WireFormat::CaqhCore => CaqhCoreConnector::new(route).map(|c| Arc::new(c) as _),
             };
+            let connector =
+                built.map_err(|e| DispatchError::Connector { carrier: route.id.clone(), reason: e.to_string() })?;
             connectors.insert(route.id.clone(), connector);
         }
         Ok(Dispatcher { store, directory, connectors, screener, provider, changes, settings })
@@ -207,6 +213,7 @@ impl Dispatcher {
                 detail: Some(attempt_detail(&output.result)),
                 raw_request: output.raw_request,
                 raw_response: output.raw_response,
+                control_numbers: output.control_numbers,
             };
             let now = truncate_to_micros(OffsetDateTime::now_utc());
             match self.store.record_attempt(&work, &attempt, &transition, now).await {
@@ -254,7 +261,20 @@ impl Dispatcher {
         }
     }
 
-    /// Calls the carrier and decides what its answer means. `None` when shutdown cancelled the call.
+    /// The question for one call: `service_types` are the codes this call asks.
+    fn query<'a>(&'a self, work: &'a ClaimedWork, attempt_number: u32, service_types: &'a [&'a str]) -> EligibilityQuery<'a> {
+        EligibilityQuery {
+            verification_id: work.verification_id,
+            attempt_number,
+            request: &work.request,
+            payer_id: &work.payer_id,
+            provider: &self.provider,
+            service_types,
+        }
+    }
+
+    /// Calls the carrier (once, or once per service type for carriers that answer one per request) and decides
+    /// what its answer means. `None` when shutdown cancelled the call.
     async fn call_carrier(
         &self,
         work: &ClaimedWork,
@@ -275,6 +295,7 @@ impl Dispatcher {
                     retry_after: None,
                 },
                 latency: Duration::ZERO,
+                control_numbers: ControlNumbers::default(),
             };
             let transition = Transition::Fail {
                 outcome: Outcome::CarrierNotSupported,
@@ -287,18 +308,25 @@ impl Dispatcher {
         } else {
             route.service_types.iter().map(String::as_str).collect()
         };
-        let query = EligibilityQuery {
-            verification_id: work.verification_id,
-            attempt_number,
-            request: &work.request,
-            payer_id: &work.payer_id,
-            provider: &self.provider,
-            service_types: &service_types,
-        };
         // A call under way when shutdown starts may finish within the grace period; `cancel` fires only when
         // the run loop stops waiting.
+        let calls = async {
+            if route.one_service_type_per_request && service_types.len() > 1 {
+                let asked = split::requests_for(&service_types);
+                let calls = asked.iter().map(|code| {
+                    let one = [code.as_str()];
+                    async move {
+                        let query = self.query(work, attempt_number, &one);
+                        (code.clone(), connector.check_eligibility(query).await)
+                    }
+                });
+                split::combine(futures::future::join_all(calls).await)
+            } else {
+                Some(connector.check_eligibility(self.query(work, attempt_number, &service_types)).await)
+            }
+        };
         let output = tokio::select! {
-            output = connector.check_eligibility(query) => output,
+            output = calls => output?,
             _ = cancel.cancelled() => return None,
         };
         let answer_screening = match &output.result {
@@ -315,7 +343,7 @@ impl Dispatcher {
 /// A PHI-free description of an attempt for the attempt record.
 fn attempt_detail(result: &AttemptResult) -> String {
     match result {
-        AttemptResult::Answered(answer) => format!("answered: {:?}", answer.finding).to_lowercase(),
+        AttemptResult::Answered(answer) => answer.attempt_detail(),
         AttemptResult::Failed { detail, .. } => detail.clone(),
     }
 }

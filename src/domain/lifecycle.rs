@@ -52,30 +52,66 @@ pub struct RouteChoice {
     pub payer_id: String,
 }
 
-/// Builds the first stored state of a verification from its screening decision and its route.
+/// What the carrier directory decided for a card the screening forwarded. `Option<RouteChoice>` converts into it
+/// (`None` is an unknown carrier), so callers that only route or not can pass one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routing {
+    /// Ask this carrier in real time.
+    Route(RouteChoice),
+    /// The directory knows the carrier but it answers eligibility in batch only: it is not called, and a person
+    /// verifies. The route is kept on the verification so they know whom to ask.
+    BatchOnly {
+        /// The carrier's route and payer ID.
+        route: RouteChoice,
+        /// The carrier's display name (a company, not PHI), for the hint admissions read.
+        carrier_name: String,
+    },
+    /// No route: the carrier is not in the directory, or the typed name does not say which carrier it is.
+    UnknownCarrier,
+}
+
+impl From<Option<RouteChoice>> for Routing {
+    fn from(route: Option<RouteChoice>) -> Self {
+        route.map_or(Routing::UnknownCarrier, Routing::Route)
+    }
+}
+
+/// Builds the first stored state of a verification from its screening decision and its routing (an
+/// `Option<RouteChoice>` or a [`Routing`]).
 pub fn admit(
     id: Uuid,
     request_id: Option<RequestId>,
     request: VerificationRequest,
     screening: ScreeningDecision,
-    route: Option<RouteChoice>,
+    routing: impl Into<Routing>,
     now: OffsetDateTime,
 ) -> NewVerification {
     let fingerprint = request.fingerprint();
     let (status, outcome, follow_up, status_detail, next_attempt_at, route) = if screening.refuses() {
         // Refused applicants are stored for a call-back with a referral; no carrier is ever called.
         (Status::Rejected, None, FollowUpState::ReferElsewhere, None, None, None)
-    } else if let Some(route) = route {
-        (Status::Pending, None, FollowUpState::AwaitingResult, None, Some(now), Some(route))
     } else {
-        (
-            Status::Failed,
-            Some(Outcome::CarrierNotSupported),
-            FollowUpState::VerifyManually,
-            Some("no electronic eligibility route for this carrier: verify by phone".to_owned()),
-            None,
-            None,
-        )
+        match routing.into() {
+            Routing::Route(route) => {
+                (Status::Pending, None, FollowUpState::AwaitingResult, None, Some(now), Some(route))
+            }
+            Routing::BatchOnly { route, carrier_name } => (
+                Status::Failed,
+                Some(Outcome::CarrierNotSupported),
+                FollowUpState::VerifyManually,
+                Some(format!("{carrier_name} answers eligibility in batch only, not in real time: verify by phone")),
+                None,
+                Some(route),
+            ),
+            Routing::UnknownCarrier => (
+                Status::Failed,
+                Some(Outcome::CarrierNotSupported),
+                FollowUpState::VerifyManually,
+                Some("no electronic eligibility route for this carrier: verify by phone".to_owned()),
+                None,
+                None,
+            ),
+        }
     };
     NewVerification {
         id,
@@ -198,6 +234,15 @@ pub enum AttemptResult {
 
 /// Decides what an attempt does to the verification.
 ///
+/// * An answer completes the verification: a government plan found in it first (outcome
+///   [`Outcome::GovernmentPlanFound`], with the screening decision and its rule), then the finding. Member not
+///   found and demographics mismatch carry the connector's hint (the field to fix and the carrier's follow-up
+///   action) as the status detail; the summary (with the carrier's rejections) is kept for every answer.
+/// * A transient failure (timeouts, connection errors, 429/5xx, AAA 42/79/80) goes back to the dispatcher for
+///   a retry with backoff until the attempts run out, then fails as carrier unavailable.
+/// * Any other failure (a set-up or other AAA code, a refused or unreadable request) fails as carrier rejected,
+///   with the connector's PHI-free detail for a person to act on.
+///
 /// * `attempts_made` counts this attempt.
 /// * `answer_screening` is the screening of the answer (a government plan found in it), computed by the caller
 ///   with the screening rules.
@@ -236,8 +281,9 @@ pub fn decide(
                     })),
                 ),
             };
-            let benefits = matches!(answer.finding, CoverageFinding::Active | CoverageFinding::Inactive)
-                .then(|| Box::new(answer.summary.clone()));
+            // Kept for every answer: for a member the carrier did not find, the summary holds the carrier's
+            // rejections and follow-up actions, which admissions reads with the hint.
+            let benefits = Some(Box::new(answer.summary.clone()));
             Transition::Complete { outcome, benefits, screening: None, status_detail }
         }
         AttemptResult::Failed { class, detail, retry_after } => {
@@ -310,6 +356,44 @@ mod tests {
         let t = decide(&answer(CoverageFinding::Active), Some(screening), 1, &RetryPolicy::default(), NOW, 0.5);
         assert_eq!(t.outcome(), Some(Outcome::GovernmentPlanFound));
         assert_eq!(t.follow_up(), FollowUpState::ReferElsewhere);
+    }
+
+    #[test]
+    fn a_member_not_found_completes_with_the_hint_and_keeps_the_carriers_rejection() {
+        // Arrange
+        let mut summary = BenefitSummary::default();
+        summary.rejections.push(crate::domain::CarrierRejection {
+            code: "72".to_owned(),
+            description: "Invalid/Missing Subscriber/Insured ID".to_owned(),
+            class: crate::domain::AaaClass::FixApplicant(crate::domain::ApplicantField::MemberId),
+            source: Some("subscriber".to_owned()),
+            follow_up: Some(crate::domain::FollowUpAction::CorrectAndResubmit),
+        });
+        let result = AttemptResult::Answered(Box::new(EligibilityAnswer {
+            finding: CoverageFinding::MemberNotFound,
+            summary,
+            plan_facts: PlanFacts::default(),
+            error_code: Some("AAA:72".to_owned()),
+            hint: Some("check the member ID; the carrier asks: Please Correct and Resubmit (C)".to_owned()),
+        }));
+
+        // Act
+        let t = decide(&result, None, 1, &RetryPolicy::default(), NOW, 0.5);
+
+        // Assert
+        let Transition::Complete { outcome, benefits, status_detail, .. } = t else { panic!("expected completion") };
+        assert_eq!(outcome, Outcome::MemberNotFound);
+        assert!(status_detail.unwrap_or_default().contains("Please Correct and Resubmit"));
+        assert_eq!(benefits.expect("summary kept").rejections[0].code, "72");
+    }
+
+    #[test]
+    fn a_demographics_mismatch_without_a_hint_still_tells_staff_what_to_fix() {
+        let t = decide(&answer(CoverageFinding::DemographicsMismatch), None, 1, &RetryPolicy::default(), NOW, 0.5);
+
+        let Transition::Complete { outcome, status_detail, .. } = t else { panic!("expected completion") };
+        assert_eq!(outcome, Outcome::DemographicsMismatch);
+        assert!(status_detail.unwrap_or_default().contains("date of birth"));
     }
 
     #[test]

@@ -9,10 +9,15 @@ pub mod person;
 pub mod validation;
 pub mod verification;
 
-pub use answer::{CoverageFinding, EligibilityAnswer, PlanFacts};
-pub use benefits::{Accumulator, BenefitSummary, CategoryBenefit, CostShare, NetworkTier};
+pub use answer::{
+    AaaClass, ApplicantField, CarrierRejection, CoverageFinding, EligibilityAnswer, FollowUpAction, PlanFacts, merge,
+};
+pub use benefits::{
+    Accumulator, BenefitSummary, CategoryBenefit, CostShare, NetworkIndicator, NetworkTier, PlanDates, PlanStatus,
+    VisitLimit,
+};
 pub use card::{Contact, InsuranceCard, MemberId, PayerId, PlanType};
-pub use lifecycle::{AttemptResult, NewVerification, RetryPolicy, RouteChoice, Transition};
+pub use lifecycle::{AttemptResult, NewVerification, RetryPolicy, RouteChoice, Routing, Transition};
 pub use person::{Person, Relationship};
 pub use validation::{FieldViolation, Violations};
 pub use verification::{

@@ -381,6 +381,11 @@ impl ControlNumbers {
         }
     }
 
+    /// The numbers of an eligibility JSON request: its one `controlNumber`.
+    pub fn json(control_number: &str) -> ControlNumbers {
+        ControlNumbers { transaction: Some(control_number.to_owned()), ..ControlNumbers::default() }
+    }
+
     /// True when no number is known.
     pub fn is_empty(&self) -> bool {
         self.interchange.is_none() && self.group.is_none() && self.transaction.is_none() && self.trace.is_none()
@@ -411,6 +416,8 @@ pub struct CarrierAttempt {
     pub raw_request: Option<String>,
     /// The response body received (PHI).
     pub raw_response: Option<String>,
+    /// The control numbers the request carried (empty when no request was built).
+    pub control_numbers: ControlNumbers,
 }
 
 impl fmt::Debug for CarrierAttempt {
@@ -426,6 +433,7 @@ impl fmt::Debug for CarrierAttempt {
             .field("detail", &self.detail)
             .field("raw_request", &BodySize(self.raw_request.as_deref()))
             .field("raw_response", &BodySize(self.raw_response.as_deref()))
+            .field("control_numbers", &self.control_numbers)
             .finish()
     }
 }
@@ -509,6 +517,7 @@ mod tests {
             detail: None,
             raw_request: Some(r#"{"subscriber":{"firstName":"Jordan","memberId":"ACT100001"}}"#.into()),
             raw_response: Some(r#"{"subscriber":{"lastName":"Sample","dateOfBirth":"19880412"}}"#.into()),
+            control_numbers: ControlNumbers::json("000000042"),
         };
         let verification = Verification {
             id: Uuid::nil(),

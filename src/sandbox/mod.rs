@@ -27,6 +27,7 @@
 //! `tokio::time::sleep`, so a thousand calls in flight cost little more than their sockets.
 
 pub mod scenarios;
+pub mod x12;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -51,7 +52,7 @@ pub use scenarios::{Scenario, Templates};
 pub const ELIGIBILITY_PATH: &str = "/medicalnetwork/eligibility/v3";
 
 /// Shared by every request of one simulator.
-struct SandboxState {
+pub(crate) struct SandboxState {
     templates: Templates,
     requests: Arc<AtomicU64>,
 }
@@ -68,7 +69,12 @@ async fn serve_counting(
 ) -> std::io::Result<()> {
     let year = time::OffsetDateTime::now_utc().year();
     let state = Arc::new(SandboxState { templates: Templates::new(year), requests });
-    let app = Router::new().route(ELIGIBILITY_PATH, post(eligibility)).route("/health", get(health)).with_state(state);
+    let app = Router::new()
+        .route(ELIGIBILITY_PATH, post(eligibility))
+        .route(x12::RAW_X12_PATH, post(x12::raw_x12))
+        .route(x12::CORE_PATH, post(x12::caqh_core))
+        .route("/health", get(health))
+        .with_state(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
@@ -170,8 +176,35 @@ async fn eligibility(State(state): State<Arc<SandboxState>>, body: Bytes) -> Res
         Ok(request) => request,
         Err(_) => return validation_error("body", "request body is not a valid eligibility request"),
     };
+    match answer(&state, &request).await {
+        Answer::Json { status, body } => json_response(status, body),
+        Answer::MissingMemberId => validation_error("subscriber.memberId", "subscriber.memberId is required"),
+        Answer::ServerError => json_response(500, SERVER_ERROR_BODY.to_owned()),
+        Answer::Garbage => (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], GARBAGE_BODY).into_response(),
+    }
+}
+
+/// What the simulator answers one request with, whatever the wire format.
+pub(crate) enum Answer {
+    /// An eligibility v3 JSON answer and its HTTP status.
+    Json {
+        /// HTTP status.
+        status: u16,
+        /// The JSON text.
+        body: String,
+    },
+    /// The request names no member ID.
+    MissingMemberId,
+    /// `ERR`: HTTP 500.
+    ServerError,
+    /// `BAD`: a body that is not an answer.
+    Garbage,
+}
+
+/// Chooses the scenario by member ID and renders its answer (waiting first for `SLOW`).
+pub(crate) async fn answer(state: &SandboxState, request: &SandboxRequest) -> Answer {
     let Some(member_id) = request.subscriber.as_ref().and_then(|s| s.member_id.as_deref()) else {
-        return validation_error("subscriber.memberId", "subscriber.memberId is required");
+        return Answer::MissingMemberId;
     };
     let scenario = Scenario::for_member_id(member_id);
     // The scenario name only: the member ID and names are PHI even in a simulator's logs.
@@ -189,10 +222,8 @@ async fn eligibility(State(state): State<Arc<SandboxState>>, body: Bytes) -> Res
         Scenario::BirthDateMismatch => &templates.birth_date_mismatch,
         Scenario::MedicareAdvantage => &templates.medicare_advantage,
         Scenario::Busy => &templates.busy,
-        Scenario::ServerError => return json_response(500, SERVER_ERROR_BODY.to_owned()),
-        Scenario::Garbage => {
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], GARBAGE_BODY).into_response();
-        }
+        Scenario::ServerError => return Answer::ServerError,
+        Scenario::Garbage => return Answer::Garbage,
     };
-    json_response(template.status, template.render(&request))
+    Answer::Json { status: template.status, body: template.render(request) }
 }

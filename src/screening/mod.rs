@@ -9,8 +9,12 @@
 //! 4. the carrier and plan name (`names.toml`, rules `name:<category>`). Brands that sell commercial plans too
 //!    are forwarded unless the name also names a government product: a wrong refusal loses a patient.
 //!
-//! A carrier's answer ([`PlanFacts`]) is screened on its EB04 insurance type codes, plan descriptions, other
-//! payers' names and reference qualifiers (`answer.toml` and `names.toml`, rules `answer:*`).
+//! A carrier's answer ([`PlanFacts`]) is screened on its EB04 insurance type codes (MA, MB, MP, CP, HN, QM, HS,
+//! MH, MI, 12-16, 41-43, 47 for Medicare; MC for Medicaid), plan descriptions, other payers' names (other
+//! payers that pay after the answering plan are left out by the connector), reference qualifiers (NQ Medicaid
+//! recipient ID, F6 Medicare HIC number) and the answering payer's own name (`answer.toml` and `names.toml`,
+//! rules `answer:*`), in that order; the first that fires decides, and its rule id is stored with the
+//! verification.
 //!
 //! A decision's `reason` only ever names what the tables say (a plan, a programme, a code's meaning), never what
 //! the applicant typed, and never the member ID.
@@ -55,6 +59,8 @@ pub mod rule {
     pub const ANSWER_OTHER_PAYER: &str = "answer:other_payer";
     /// A reference qualifier (NQ, F6) in the carrier's answer.
     pub const ANSWER_REFERENCE: &str = "answer:reference";
+    /// The answering payer's own name (e.g. a Medicaid managed-care plan answering for a brand name).
+    pub const ANSWER_PAYER_NAME: &str = "answer:payer_name";
 }
 
 /// The reviewed name table, as shipped.
@@ -250,6 +256,13 @@ impl Screener {
                 code.verdict,
                 rule::ANSWER_REFERENCE,
                 format!("The carrier's answer carries a {} (reference qualifier {}).", code.meaning, code.code),
+            ));
+        }
+        if let Some(hit) = self.first_name_in(&facts.payer_names) {
+            return Some(refuse(
+                hit.category.verdict(),
+                rule::ANSWER_PAYER_NAME,
+                format!("The carrier's answer comes from a government plan: {}", hit.reason),
             ));
         }
         None
@@ -522,9 +535,48 @@ mod tests {
             plan_descriptions: vec!["Choice POS II".to_owned(), "Ambetter from WellCare of Kentucky".to_owned()],
             related_entity_names: vec!["Express Scripts".to_owned()],
             reference_qualifiers: vec!["18".to_owned(), "6P".to_owned()],
+            payer_names: vec!["Anthem Blue Cross and Blue Shield".to_owned(), "HUMANA".to_owned()],
         };
 
         assert_eq!(screener.screen_answer(&facts), None);
+    }
+
+    #[test]
+    fn a_medicare_hic_number_qualifier_is_medicare() {
+        let screener = Screener::embedded();
+        let facts = PlanFacts { reference_qualifiers: vec!["F6".to_owned()], ..PlanFacts::default() };
+
+        let decision = screener.screen_answer(&facts).expect("refused");
+
+        assert_eq!((decision.verdict, decision.rule.as_str()), (Verdict::Medicare, rule::ANSWER_REFERENCE));
+        assert!(decision.reason.contains("HIC"), "{}", decision.reason);
+    }
+
+    #[test]
+    fn every_listed_insurance_type_code_is_refused_with_its_verdict() {
+        let screener = Screener::embedded();
+        let medicare = [
+            "MA", "MB", "MP", "CP", "HN", "QM", "HS", "MH", "MI", "12", "13", "14", "15", "16", "41", "42", "43", "47",
+        ];
+
+        for code in medicare.into_iter().chain(["MC"]) {
+            let facts = PlanFacts { insurance_type_codes: vec![code.to_owned()], ..PlanFacts::default() };
+
+            let decision = screener.screen_answer(&facts).unwrap_or_else(|| panic!("{code} must be refused"));
+
+            let expected = if code == "MC" { Verdict::Medicaid } else { Verdict::Medicare };
+            assert_eq!((decision.verdict, decision.rule.as_str()), (expected, rule::ANSWER_INSURANCE_TYPE), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_medicaid_payer_answering_is_medicaid_by_its_name() {
+        let screener = Screener::embedded();
+        let facts = PlanFacts { payer_names: vec!["Kentucky Medicaid".to_owned()], ..PlanFacts::default() };
+
+        let decision = screener.screen_answer(&facts).expect("refused");
+
+        assert_eq!((decision.verdict, decision.rule.as_str()), (Verdict::Medicaid, rule::ANSWER_PAYER_NAME));
     }
 
     #[test]
@@ -642,8 +694,9 @@ mod tests {
             let facts = PlanFacts {
                 insurance_type_codes: codes.clone(),
                 plan_descriptions: texts.clone(),
-                related_entity_names: texts,
+                related_entity_names: texts.clone(),
                 reference_qualifiers: codes,
+                payer_names: texts,
             };
             let _ = Screener::embedded().screen_answer(&facts);
         }

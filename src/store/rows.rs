@@ -20,8 +20,8 @@ use uuid::fmt::Hyphenated;
 use super::{ClaimedWork, StoreError};
 use crate::domain::verification::truncate_to_micros;
 use crate::domain::{
-    AttemptResultClass, BenefitSummary, CarrierAttempt, FollowUpState, NewVerification, Outcome, RequestId,
-    ScreeningDecision, Status, Transition, Verdict, Verification, VerificationRequest,
+    AttemptResultClass, BenefitSummary, CarrierAttempt, ControlNumbers, FollowUpState, NewVerification, Outcome,
+    RequestId, ScreeningDecision, Status, Transition, Verdict, Verification, VerificationRequest,
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,6 +259,7 @@ pub(crate) struct AttemptRow {
     pub(crate) detail: Option<String>,
     pub(crate) raw_request: Option<Vec<u8>>,
     pub(crate) raw_response: Option<Vec<u8>>,
+    pub(crate) control_numbers: Option<DbJson>,
 }
 
 /// Raw bodies are stored as bytes (see the migration); they were text when written, so decoding is lossless.
@@ -284,6 +285,11 @@ impl AttemptRow {
             detail: self.detail,
             raw_request: body_text(self.raw_request),
             raw_response: body_text(self.raw_response),
+            control_numbers: self
+                .control_numbers
+                .map(|json| decode_json::<ControlNumbers>(id, "control_numbers", &json.0))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }
@@ -424,6 +430,7 @@ pub(crate) struct AttemptValues {
     pub(crate) detail: Option<String>,
     pub(crate) raw_request: Option<Vec<u8>>,
     pub(crate) raw_response: Option<Vec<u8>>,
+    pub(crate) control_numbers: Option<DbJson>,
 }
 
 impl AttemptValues {
@@ -441,6 +448,10 @@ impl AttemptValues {
             detail: attempt.detail.clone(),
             raw_request: attempt.raw_request.as_ref().map(|body| body.clone().into_bytes()),
             raw_response: attempt.raw_response.as_ref().map(|body| body.clone().into_bytes()),
+            // Serialising four optional strings cannot fail; `ok()` keeps this constructor infallible.
+            control_numbers: (!attempt.control_numbers.is_empty())
+                .then(|| serde_json::to_string(&attempt.control_numbers).ok().map(DbJson))
+                .flatten(),
         }
     }
 }

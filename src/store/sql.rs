@@ -21,7 +21,7 @@ pub(crate) use verification_columns;
 macro_rules! attempt_columns {
     () => {
         "verification_id, attempt_number, carrier, started_at, latency_micros, http_status, result_class, \
-         error_code, detail, raw_request, raw_response"
+         error_code, detail, raw_request, raw_response, control_numbers"
     };
 }
 pub(crate) use attempt_columns;
@@ -144,7 +144,7 @@ pub(crate) use bind_transition;
 pub(crate) const INSERT_ATTEMPT: &str = concat!(
     "INSERT INTO verification_attempts (",
     attempt_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 );
 
 /// Binds `INSERT_ATTEMPT` to an `AttemptValues`.
@@ -163,6 +163,7 @@ macro_rules! bind_attempt {
             .bind(a.detail)
             .bind(a.raw_request)
             .bind(a.raw_response)
+            .bind(a.control_numbers)
     }};
 }
 pub(crate) use bind_attempt;

@@ -212,3 +212,56 @@ fn postgres_schema() -> Option<(String, String, Box<dyn std::any::Any + Send>)> 
     let guard = crate::support::SchemaGuard::fresh()?;
     Some((guard.url().to_owned(), guard.schema().to_owned(), Box::new(guard)))
 }
+
+/// Starts the app on `backend` with a carrier directory file instead of sandbox mode. A carrier simulator is started
+/// on loopback first; `directory` gets its base URL and returns the directory's TOML, written to a temporary file
+/// that `settings.carrier_directory` names. `sandbox_requests` counts that simulator's eligibility requests. `None`
+/// when PostgreSQL is not configured outside CI (the caller skips).
+pub async fn spawn_app_with_directory(
+    backend: Backend,
+    mut settings: Settings,
+    directory: impl FnOnce(&str) -> String,
+) -> Option<TestApp> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let store_guard: Box<dyn std::any::Any + Send> = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            settings.data_dir = dir.path().to_path_buf();
+            settings.database_url = None;
+            Box::new(dir)
+        }
+        Backend::Postgres => {
+            let (url, schema, guard) = postgres_schema()?;
+            settings.database_url = Some(url);
+            settings.database_schema = Some(schema);
+            guard
+        }
+    };
+    let simulator = insurance_verifier::sandbox::spawn("127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
+    let files = tempfile::tempdir().expect("tempdir");
+    let path = files.path().join("carriers.toml");
+    std::fs::write(&path, directory(&simulator.base_url())).expect("directory file written");
+    settings.carrier_directory = Some(path);
+    let app = Application::build(settings).await.expect("application builds");
+    assert!(app.sandbox().is_none(), "a directory file leaves sandbox mode");
+    let address = format!("http://{}", app.grpc_addr());
+    let store = app.store();
+    let counter = simulator.request_counter();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async move {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    Some(TestApp {
+        address,
+        store,
+        sandbox_requests: Box::new(move || counter.load(std::sync::atomic::Ordering::Relaxed)),
+        stop: Some(stop),
+        server: Some(server),
+        // Dropped after the server stops: the simulator, then the directory file, then the database.
+        _guard: Box::new((simulator, files, store_guard)),
+    })
+}

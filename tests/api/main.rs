@@ -6,7 +6,10 @@ mod helpers;
 mod support;
 
 mod access;
+mod benefits;
+mod directory;
 mod health_and_reflection;
 mod list;
 mod restart;
 mod submit;
+mod x12_routes;

@@ -1,0 +1,63 @@
+//! The X12 reader on a generated multi-megabyte 271 interchange (`benches/support/generate_271.rs`, the same
+//! bytes `examples/generate_271.rs` writes for the peer script): the tokenizer drained, and the full reading an
+//! answer gets (envelope, then the HL loop tree of every transaction). Throughput is reported in bytes per
+//! second; the comparison with pyx12 and node-x12 is `benches/peers/compare.sh`, since criterion cannot run them.
+//!
+//! ```sh
+//! cargo bench --bench x12
+//! ```
+
+#[path = "support/generate_271.rs"]
+mod generate_271;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use insurance_verifier::carriers::x12::{X12Error, eligibility_271, parse, segments};
+
+/// The size of the generated interchange: 5 MiB, as in the peer comparison.
+const INPUT_LEN: usize = 5 * 1024 * 1024;
+
+/// Drains the tokenizer; returns the number of segments.
+fn tokenize(input: &[u8]) -> Result<usize, X12Error> {
+    let (_, tokens) = segments(input)?;
+    let mut count = 0;
+    for segment in tokens {
+        black_box(segment?);
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Parses the interchange and reads the eligibility answer of every transaction; returns the transaction count.
+fn parse_eligibility(input: &[u8]) -> Result<usize, X12Error> {
+    let interchange = parse(input)?;
+    let mut count = 0;
+    for transaction in interchange.transactions() {
+        black_box(eligibility_271(transaction)?);
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn x12(c: &mut Criterion) {
+    let generated = generate_271::generate_271(INPUT_LEN);
+    eprintln!("x12 benchmark input: {}", generated.summary());
+    let input = generated.bytes.as_slice();
+    // A benchmark of a reader that skips or fails on part of the input would measure nothing useful.
+    assert_eq!(tokenize(input).ok(), Some(generated.segments), "the tokenizer must see every segment");
+    assert_eq!(parse_eligibility(input).ok(), Some(generated.transactions), "every transaction must be read");
+
+    let mut group = c.benchmark_group("x12");
+    group.throughput(Throughput::Bytes(input.len() as u64));
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    group.bench_function("tokenize: segments drained", |b| b.iter(|| tokenize(black_box(input))));
+    group.bench_function("parse + eligibility_271 of every transaction", |b| {
+        b.iter(|| parse_eligibility(black_box(input)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, x12);
+criterion_main!(benches);

@@ -1,0 +1,155 @@
+//! The HTTP side every connector shares: one client per route (the route's connect and request timeouts, no
+//! redirects), credentials read once from the environment variables the route names, a bounded body read, and
+//! transport failures classified without quoting reqwest's text (which carries the URL).
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+use super::{CarrierRoute, ConnectorError};
+use crate::domain::{AttemptResult, AttemptResultClass};
+
+/// The tracing header sent with every call: the verification id, which is not PHI.
+pub const VERIFICATION_ID_HEADER: &str = "x-verification-id";
+/// Largest response body read; a bigger one is an invalid response (real answers are well under 1 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// The longest `Retry-After` honoured; a carrier asking for more gets the normal backoff instead.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// What came back from one HTTP exchange.
+pub struct HttpReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Retry-After` delay, when the carrier sent one.
+    pub retry_after: Option<Duration>,
+    /// The response headers (the CAQH CORE connector needs the multipart boundary).
+    pub headers: HeaderMap,
+    /// The body, at most [`MAX_RESPONSE_BYTES`].
+    pub body: Vec<u8>,
+}
+
+impl HttpReply {
+    /// The body as text; bytes that are not UTF-8 are replaced (the raw text is kept for audit, and a parser
+    /// that needs exact bytes gets [`HttpReply::body`]).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Builds the HTTP client of one route: its connect and request timeouts, no redirects (an eligibility endpoint
+/// that redirects is misconfigured, and following it could send PHI elsewhere), warm connections for bursts.
+pub fn client_for(route: &CarrierRoute) -> Result<reqwest::Client, ConnectorError> {
+    // reqwest is built without a bundled TLS provider; main installs ring. Installing it here too keeps the
+    // connectors usable from tests and tools (a second install is a harmless no-op error).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(route.connect_timeout)
+        .timeout(route.request_timeout)
+        // Carriers drop idle connections on their side after a minute or so.
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("insurance-verifier/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| ConnectorError::Client { route: route.id.clone(), reason: error.to_string() })
+}
+
+/// The endpoint of a route: its base URL with `path` appended (`path` may be empty).
+pub fn endpoint_for(route: &CarrierRoute, path: &str) -> Result<reqwest::Url, ConnectorError> {
+    let endpoint = format!("{}{path}", route.base_url.trim_end_matches('/'));
+    reqwest::Url::parse(&endpoint)
+        .map_err(|error| ConnectorError::InvalidUrl { route: route.id.clone(), reason: error.to_string() })
+}
+
+/// Reads a secret from the environment variable `env` names, once, at start-up. Errors name the variable,
+/// never its value.
+pub fn secret_from_env(route: &CarrierRoute, env: &str) -> Result<String, ConnectorError> {
+    std::env::var(env)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| ConnectorError::MissingCredential { route: route.id.clone(), env: env.to_owned() })
+}
+
+/// The `Authorization: Bearer …` header of a route that names a `credential_env`, marked sensitive so it never
+/// shows in debug output.
+pub fn bearer_for(route: &CarrierRoute) -> Result<Option<HeaderValue>, ConnectorError> {
+    let Some(env) = &route.credential_env else { return Ok(None) };
+    let token = secret_from_env(route, env)?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| ConnectorError::InvalidCredential { route: route.id.clone(), env: env.clone() })?;
+    value.set_sensitive(true);
+    Ok(Some(value))
+}
+
+/// Sends a prepared request and reads the reply, body bounded by [`MAX_RESPONSE_BYTES`]. Err: a transport
+/// failure, already classified.
+pub async fn exchange(request: reqwest::RequestBuilder) -> Result<HttpReply, AttemptResult> {
+    let mut response = request.send().await.map_err(|error| transport_failure(&error))?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| parse_retry_after(value, time::OffsetDateTime::now_utc()));
+    let headers = response.headers().clone();
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| transport_failure(&error))? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(AttemptResult::Failed {
+                class: AttemptResultClass::InvalidResponse,
+                detail: "response body too large".to_owned(),
+                retry_after: None,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(HttpReply { status, retry_after, headers, body })
+}
+
+/// Classifies a transport failure. The detail is ours, not reqwest's text (which carries the URL).
+pub fn transport_failure(error: &reqwest::Error) -> AttemptResult {
+    let (class, detail) = if error.is_connect() {
+        (AttemptResultClass::ConnectionError, "could not connect to the carrier")
+    } else if error.is_timeout() {
+        (AttemptResultClass::Timeout, "no answer from the carrier before the deadline")
+    } else {
+        (AttemptResultClass::ConnectionError, "connection to the carrier failed mid-exchange")
+    };
+    AttemptResult::Failed { class, detail: detail.to_owned(), retry_after: None }
+}
+
+/// Parses a `Retry-After` value: delay seconds, or an HTTP date (relative to `now`). Capped at
+/// [`MAX_RETRY_AFTER`]; unparseable values are ignored.
+pub fn parse_retry_after(raw: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    let raw = raw.trim();
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds: u64 = raw.parse().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
+    }
+    let at = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822).ok()?;
+    let delay = at - now;
+    Some(Duration::try_from(delay).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates_and_caps_both() {
+        // Arrange
+        let now = datetime!(2026-11-27 12:00:00 UTC);
+
+        // Act / Assert
+        assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 12:01:00 +0000", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("999999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 11:00:00 +0000", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+    }
+}

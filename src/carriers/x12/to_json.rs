@@ -1,0 +1,597 @@
+//! One 271 as the Change Healthcare / Stedi eligibility v3 RESPONSE JSON, so that the JSON normaliser
+//! ([`crate::carriers::json_summary`], [`crate::carriers::eligibility_json::interpret_response`]) reads X12 and
+//! JSON answers alike: one set of rules for the benefit summary, the coverage finding, AAA errors and the
+//! government-plan evidence.
+//!
+//! Mapping (documented v3 keys only):
+//! * 2100A payer → `payer` (`name`, `payorIdentification`, ...), its NM109 → `tradingPartnerServiceId`;
+//!   2100B → `provider` (`providerName`, `npi`, ...); BHT03 (else ST02) → `controlNumber`, `reassociationKey`.
+//! * 2100C → `subscriber` (`memberId`, names, `dateOfBirth`, `gender`, `address`, reference numbers), 2000C
+//!   TRN → `subscriberTraceNumbers`; each 2000D/2100D → `dependents[]` (with `relationToSubscriber`,
+//!   `dependentTraceNumbers`).
+//! * The patient's loops (the first dependent when there is one, else the subscriber): 2110 EB →
+//!   `benefitsInformation[]` (every EB element, HSD → `benefitsServiceDelivery`, REF →
+//!   `benefitsAdditionalInformation`, DTP → `benefitsDateInformation`, MSG → `additionalInformation`, III →
+//!   `eligibilityAdditionalInformationList`, 2120 NM1 → `benefitsRelatedEntity` (the first, as Change Healthcare
+//!   sends it) and `benefitsRelatedEntities` (all, as Stedi sends them)); status rows (EB01 `1`-`8`) also →
+//!   `planStatus[]`; 2100 REF → `planInformation` (the patient's first, then the subscriber's); 2100 DTP →
+//!   `planDateInformation` (same order; `CCYYMMDD` or `CCYYMMDD-CCYYMMDD` as sent).
+//! * AAA: 2000A/2100A → `payer.aaaErrors`, 2100B → `provider.aaaErrors`, 2000C/2100C →
+//!   `subscriber.aaaErrors`, 2000D/2100D → `dependents[].aaaErrors`, and all of these again in `errors[]` (as
+//!   Stedi repeats them), each with `code`, `description`, `followupAction` and `location` (`Loop 2100C`).
+//!   An AAA inside a 2110 benefit loop stays on its row (`benefitsInformation[].aaaErrors`): it rejects one
+//!   benefit inquiry, not the member.
+//!
+//! Codes are written as sent; descriptions come from [`super::codes`]. An unknown code keeps its raw value
+//! (and, for service types, the code doubles as its label so that `serviceTypes` stays aligned with
+//! `serviceTypeCodes`). Segments and qualifiers with no v3 key stay in the [`Eligibility271`] tree only.
+
+use serde_json::{Map, Value};
+
+use super::Segment;
+use super::codes;
+use super::model::{BenefitLoop, Eligibility271, HierarchicalLevel, LevelCode, NameLoop, Rejection, Trace};
+use crate::carriers::aaa;
+use crate::carriers::json_summary::REFERENCE_KEYS;
+use crate::domain::FollowUpAction;
+
+/// One 271 as eligibility v3 response JSON, for its first subscriber (a real-time 271 has one). See the module
+/// documentation for the mapping.
+pub fn eligibility_json(answer: &Eligibility271<'_>) -> Value {
+    let paths = paths(answer);
+    match paths.first() {
+        Some(path) => document(answer, path),
+        None => document(answer, &Path { source: answer.source(), receiver: answer.receiver(), subscriber: None }),
+    }
+}
+
+/// One eligibility v3 document per subscriber level of a 271 (a batch 271 may answer for several members).
+/// Returns one document with no subscriber when the 271 has none (e.g. an AAA from the payer only).
+pub fn eligibility_json_all(answer: &Eligibility271<'_>) -> Vec<Value> {
+    let paths = paths(answer);
+    if paths.is_empty() {
+        return vec![eligibility_json(answer)];
+    }
+    paths.iter().map(|path| document(answer, path)).collect()
+}
+
+/// A subscriber with the source and receiver above it.
+struct Path<'t, 'a> {
+    source: Option<&'t HierarchicalLevel<'a>>,
+    receiver: Option<&'t HierarchicalLevel<'a>>,
+    subscriber: Option<&'t HierarchicalLevel<'a>>,
+}
+
+/// Every subscriber level with its nearest source and receiver ancestors (or the transaction's first ones).
+fn paths<'t, 'a>(answer: &'t Eligibility271<'a>) -> Vec<Path<'t, 'a>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(
+        &'t HierarchicalLevel<'a>,
+        Option<&'t HierarchicalLevel<'a>>,
+        Option<&'t HierarchicalLevel<'a>>,
+    )> = answer.sources.iter().rev().map(|level| (level, None, None)).collect();
+    while let Some((level, mut source, mut receiver)) = stack.pop() {
+        match level.code {
+            LevelCode::InformationSource => source = Some(level),
+            LevelCode::InformationReceiver => receiver = Some(level),
+            LevelCode::Subscriber => out.push(Path {
+                source: source.or_else(|| answer.source()),
+                receiver: receiver.or_else(|| answer.receiver()),
+                subscriber: Some(level),
+            }),
+            _ => {}
+        }
+        stack.extend(level.children.iter().rev().map(|child| (child, source, receiver)));
+    }
+    out
+}
+
+fn document(answer: &Eligibility271<'_>, path: &Path<'_, '_>) -> Value {
+    let mut doc = Map::new();
+    let control = answer.bht.and_then(|bht| bht.element(3)).or(Some(answer.control_number).filter(|c| !c.is_empty()));
+    put(&mut doc, "controlNumber", control);
+    put(&mut doc, "reassociationKey", control);
+    let mut errors: Vec<Value> = Vec::new();
+
+    if let Some(source) = path.source {
+        let name = source.name();
+        put(&mut doc, "tradingPartnerServiceId", name.and_then(NameLoop::id));
+        let mut payer = name.map(payer_json).unwrap_or_default();
+        attach_rejections(&mut payer, source, &mut errors);
+        doc.insert("payer".into(), Value::Object(payer));
+    }
+    if let Some(receiver) = path.receiver {
+        let mut provider = receiver.name().map(provider_json).unwrap_or_default();
+        attach_rejections(&mut provider, receiver, &mut errors);
+        doc.insert("provider".into(), Value::Object(provider));
+    }
+    let Some(subscriber) = path.subscriber else {
+        put_errors(&mut doc, errors);
+        return Value::Object(doc);
+    };
+
+    let mut subscriber_json = subscriber.name().map(person_json).unwrap_or_default();
+    attach_rejections(&mut subscriber_json, subscriber, &mut errors);
+    doc.insert("subscriber".into(), Value::Object(subscriber_json));
+    put_array(&mut doc, "subscriberTraceNumbers", traces_json(&subscriber.traces));
+
+    let dependents: Vec<&HierarchicalLevel<'_>> =
+        subscriber.descendants().into_iter().filter(|level| level.code == LevelCode::Dependent).collect();
+    let mut dependents_json = Vec::new();
+    for dependent in &dependents {
+        let mut object = dependent.name().map(person_json).unwrap_or_default();
+        put_array(&mut object, "dependentTraceNumbers", traces_json(&dependent.traces));
+        let plan = plan_information(&[*dependent]);
+        if !plan.is_empty() {
+            object.insert("planInformation".into(), Value::Object(plan));
+        }
+        let dates = plan_dates(&[*dependent]);
+        if !dates.is_empty() {
+            object.insert("planDateInformation".into(), Value::Object(dates));
+        }
+        attach_rejections(&mut object, dependent, &mut errors);
+        dependents_json.push(Value::Object(object));
+    }
+    put_array(&mut doc, "dependents", dependents_json);
+
+    // The patient: the dependent the 271 answers for, else the subscriber. Plan facts of the patient's own loop
+    // come first; the subscriber's fill the gaps (a dependent's loop often repeats none of them).
+    let patient = dependents.first().copied().unwrap_or(subscriber);
+    if let Some(dependent) = dependents.first() {
+        put_array(&mut doc, "dependentTraceNumbers", traces_json(&dependent.traces));
+    }
+    let holders = if std::ptr::eq(patient, subscriber) { vec![subscriber] } else { vec![patient, subscriber] };
+    let plan = plan_information(&holders);
+    if !plan.is_empty() {
+        doc.insert("planInformation".into(), Value::Object(plan));
+    }
+    let dates = plan_dates(&holders);
+    if !dates.is_empty() {
+        doc.insert("planDateInformation".into(), Value::Object(dates));
+    }
+    let statuses: Vec<Value> = patient.benefits.iter().filter_map(plan_status_json).collect();
+    put_array(&mut doc, "planStatus", statuses);
+    let rows: Vec<Value> = patient.benefits.iter().map(benefit_json).collect();
+    put_array(&mut doc, "benefitsInformation", rows);
+    put_errors(&mut doc, errors);
+    Value::Object(doc)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------------------
+
+fn put(object: &mut Map<String, Value>, key: &str, value: Option<&str>) {
+    if let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) {
+        object.insert(key.to_owned(), Value::String(value.to_owned()));
+    }
+}
+
+fn put_array(object: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
+    if !items.is_empty() {
+        object.insert(key.to_owned(), Value::Array(items));
+    }
+}
+
+fn put_errors(doc: &mut Map<String, Value>, errors: Vec<Value>) {
+    put_array(doc, "errors", errors);
+}
+
+/// A code and its description: `code_key` gets the code as sent, `name_key` the description when known.
+fn put_coded(
+    object: &mut Map<String, Value>,
+    code_key: &str,
+    name_key: &str,
+    code: Option<&str>,
+    table: fn(&str) -> Option<&'static str>,
+) {
+    put(object, code_key, code);
+    put(object, name_key, code.and_then(table));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Entities
+// ---------------------------------------------------------------------------------------------------------
+
+fn address_json(name: &NameLoop<'_>) -> Option<Value> {
+    let mut address = Map::new();
+    if let Some(street) = name.street {
+        put(&mut address, "address1", street.element(1));
+        put(&mut address, "address2", street.element(2));
+    }
+    if let Some(city) = name.city {
+        put(&mut address, "city", city.element(1));
+        put(&mut address, "state", city.element(2));
+        put(&mut address, "postalCode", city.element(3));
+        put(&mut address, "countryCode", city.element(4));
+        put(&mut address, "countrySubDivisionCode", city.element(7));
+    }
+    (!address.is_empty()).then_some(Value::Object(address))
+}
+
+/// PER segments as `contactInformation`: the first contact name and every number (PER03-PER08).
+fn contacts_json(name: &NameLoop<'_>) -> Option<Value> {
+    let mut contacts = Vec::new();
+    let mut contact_name = None;
+    for per in &name.contacts {
+        contact_name = contact_name.or(per.element(2));
+        for (mode, number) in [(3, 4), (5, 6), (7, 8)] {
+            let Some(number) = per.element(number) else { continue };
+            let mut contact = Map::new();
+            let mode = per.element(mode);
+            put(&mut contact, "communicationMode", mode.and_then(codes::communication_mode).or(mode));
+            put(&mut contact, "communicationNumber", Some(number));
+            contacts.push(Value::Object(contact));
+        }
+    }
+    if contacts.is_empty() && contact_name.is_none() {
+        return None;
+    }
+    let mut info = Map::new();
+    put(&mut info, "name", contact_name);
+    put_array(&mut info, "contacts", contacts);
+    Some(Value::Object(info))
+}
+
+fn provider_information_json(name: &NameLoop<'_>) -> Option<Value> {
+    let prv = name.provider?;
+    let mut info = Map::new();
+    put(&mut info, "providerCode", prv.element(1));
+    put(&mut info, "referenceIdentificationQualifier", prv.element(2));
+    put(&mut info, "referenceIdentification", prv.element(3));
+    (!info.is_empty()).then_some(Value::Object(info))
+}
+
+/// The fields every entity has: identifier, type, address, contacts.
+fn entity_common(object: &mut Map<String, Value>, name: &NameLoop<'_>) {
+    let code = name.entity_code();
+    put(object, "entityIdentifier", code.and_then(codes::entity_identifier).or(code));
+    let kind = name.entity_type();
+    put(object, "entityType", kind.and_then(codes::entity_type).or(kind));
+    if let Some(address) = address_json(name) {
+        object.insert("address".into(), address);
+    }
+    if let Some(contacts) = contacts_json(name) {
+        object.insert("contactInformation".into(), contacts);
+    }
+}
+
+/// The key of an NM109 by its qualifier, for payers and providers.
+fn identification_key(qualifier: Option<&str>, person_or_payer_default: &'static str) -> &'static str {
+    match qualifier {
+        Some("PI") => "payorIdentification",
+        Some("XX") => "npi",
+        Some("SV") => "serviceProviderNumber",
+        Some("FI") => "federalTaxpayersIdNumber",
+        Some("NI") => "naic",
+        Some("XV") => "centersForMedicareAndMedicaidPlanId",
+        Some("24") => "employersId",
+        Some("34") => "ssn",
+        Some("46") => "etin",
+        Some("PP") => "pharmacyProcessorNumber",
+        _ => person_or_payer_default,
+    }
+}
+
+fn payer_json(name: &NameLoop<'_>) -> Map<String, Value> {
+    let mut payer = Map::new();
+    entity_common(&mut payer, name);
+    if name.entity_type() == Some("1") {
+        put(&mut payer, "lastName", name.last_or_organization_name());
+        put(&mut payer, "firstName", name.first_name());
+    }
+    put(&mut payer, "name", name.last_or_organization_name());
+    put(&mut payer, identification_key(name.id_qualifier(), "payorIdentification"), name.id());
+    payer
+}
+
+fn provider_json(name: &NameLoop<'_>) -> Map<String, Value> {
+    let mut provider = Map::new();
+    entity_common(&mut provider, name);
+    put(&mut provider, "providerName", name.last_or_organization_name());
+    if name.entity_type() == Some("2") {
+        put(&mut provider, "providerOrgName", name.last_or_organization_name());
+    }
+    put(&mut provider, "providerFirstName", name.first_name());
+    put(&mut provider, "providerMiddleName", name.middle_name());
+    put(&mut provider, "suffix", name.suffix());
+    put(&mut provider, identification_key(name.id_qualifier(), "providerIdentifier"), name.id());
+    if let Some(prv) = name.provider {
+        put(&mut provider, "providerCode", prv.element(1));
+        put(&mut provider, "referenceIdentification", prv.element(3));
+    }
+    provider
+}
+
+/// A subscriber or dependent (2100C/2100D).
+fn person_json(name: &NameLoop<'_>) -> Map<String, Value> {
+    let mut person = Map::new();
+    put(&mut person, "memberId", name.id());
+    put(&mut person, "firstName", name.first_name());
+    put(&mut person, "lastName", name.last_or_organization_name());
+    put(&mut person, "middleName", name.middle_name());
+    put(&mut person, "suffix", name.suffix());
+    if let Some(dmg) = name.demographics {
+        // DMG02 is a CCYYMMDD date when DMG01 is D8 (or omitted); another format is kept as sent.
+        put(&mut person, "dateOfBirth", dmg.element(2));
+        let gender = dmg.element(3);
+        put(&mut person, "gender", gender.and_then(codes::gender).or(gender));
+    }
+    if let Some(address) = address_json(name) {
+        person.insert("address".into(), address);
+    }
+    if let Some(ins) = name.relationship {
+        put(&mut person, "insuredIndicator", ins.element(1));
+        let code = ins.element(2);
+        put(&mut person, "relationToSubscriberCode", code);
+        put(&mut person, "relationToSubscriber", code.and_then(codes::relationship));
+        put(&mut person, "maintenanceTypeCode", ins.element(3));
+        put(&mut person, "maintenanceReasonCode", ins.element(4));
+        put(&mut person, "birthSequenceNumber", ins.element(17));
+    }
+    for (key, value) in references_json(&name.references) {
+        person.entry(key).or_insert(value);
+    }
+    let diagnoses: Vec<Value> = name
+        .diagnoses
+        .iter()
+        .flat_map(|hi| (1..=12).filter_map(move |position| hi.element(position).map(|_| (hi, position))))
+        .map(|(hi, position)| {
+            let mut code = Map::new();
+            put(&mut code, "diagnosisTypeCode", hi.component(position, 1));
+            put(&mut code, "diagnosisCode", hi.component(position, 2));
+            Value::Object(code)
+        })
+        .collect();
+    put_array(&mut person, "healthCareDiagnosisCodes", diagnoses);
+    person
+}
+
+fn traces_json(traces: &[Trace<'_>]) -> Vec<Value> {
+    traces
+        .iter()
+        .map(|trace| {
+            let mut object = Map::new();
+            put_coded(&mut object, "traceTypeCode", "traceType", trace.trace_type, codes::trace_type);
+            put(&mut object, "referenceIdentification", trace.reference);
+            put(&mut object, "originatingCompanyIdentifier", trace.originator);
+            put(&mut object, "secondaryReferenceIdentification", trace.secondary_reference);
+            Value::Object(object)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// AAA
+// ---------------------------------------------------------------------------------------------------------
+
+fn rejection_json(rejection: &Rejection<'_>) -> Value {
+    let mut object = Map::new();
+    object.insert("field".into(), Value::String("AAA".into()));
+    put(&mut object, "code", rejection.reason_code);
+    put(&mut object, "description", rejection.reason_code.map(aaa::description));
+    let follow_up = rejection.follow_up;
+    let meaning = follow_up.and_then(FollowUpAction::parse).map(FollowUpAction::meaning);
+    put(&mut object, "followupAction", meaning.or(follow_up));
+    object.insert("location".into(), Value::String(format!("Loop {}", rejection.loop_id())));
+    Value::Object(object)
+}
+
+/// The AAAs of a level's 2000 and 2100 loops, on the holder (`aaaErrors`) and in the top-level `errors`.
+fn attach_rejections(holder: &mut Map<String, Value>, level: &HierarchicalLevel<'_>, errors: &mut Vec<Value>) {
+    let rejections: Vec<Value> = level.all_rejections().map(rejection_json).collect();
+    errors.extend(rejections.iter().cloned());
+    put_array(holder, "aaaErrors", rejections);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Plan information and dates
+// ---------------------------------------------------------------------------------------------------------
+
+/// The v3 key of a REF qualifier: the normaliser's table first (so the screening sees what it looks for),
+/// then the code list's.
+fn reference_key(qualifier: &str) -> Option<&'static str> {
+    REFERENCE_KEYS
+        .iter()
+        .find(|(_, q)| *q == qualifier)
+        .map(|(key, _)| *key)
+        .or_else(|| codes::reference_key(qualifier))
+}
+
+/// REF segments as v3 keys: identifier (REF02) under the qualifier's key, description (REF03) under its own
+/// key where the JSON has one. The first REF of a qualifier wins.
+fn references_json(references: &[Segment<'_>]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for reference in references {
+        let Some(qualifier) = reference.element(1) else { continue };
+        if let Some(key) = reference_key(qualifier)
+            && !out.contains_key(key)
+        {
+            put(&mut out, key, reference.element(2));
+            if let Some(description_key) = codes::reference_description_key(qualifier) {
+                put(&mut out, description_key, reference.element(3));
+            }
+        }
+    }
+    out
+}
+
+/// DTP segments as v3 date keys (DTP03 as sent: `CCYYMMDD` or `CCYYMMDD-CCYYMMDD`). The first of a qualifier wins.
+fn dates_json(dates: &[Segment<'_>]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for dtp in dates {
+        if let Some(key) = dtp.element(1).and_then(codes::date_key)
+            && !out.contains_key(key)
+        {
+            put(&mut out, key, dtp.element(3));
+        }
+    }
+    out
+}
+
+fn plan_information(holders: &[&HierarchicalLevel<'_>]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for level in holders {
+        for name in &level.names {
+            for (key, value) in references_json(&name.references) {
+                out.entry(key).or_insert(value);
+            }
+        }
+    }
+    out
+}
+
+fn plan_dates(holders: &[&HierarchicalLevel<'_>]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for level in holders {
+        for name in &level.names {
+            for (key, value) in dates_json(&name.dates) {
+                out.entry(key).or_insert(value);
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Benefits
+// ---------------------------------------------------------------------------------------------------------
+
+fn is_status_code(code: &str) -> bool {
+    matches!(code, "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8")
+}
+
+fn service_types_json(benefit: &BenefitLoop<'_>) -> (Vec<Value>, Vec<Value>) {
+    benefit
+        .service_types()
+        .map(|code| {
+            let label = codes::service_type(code).unwrap_or(code);
+            (Value::String(code.to_owned()), Value::String(label.to_owned()))
+        })
+        .unzip()
+}
+
+/// A status row (EB01 `1`-`8`) as a `planStatus` entry.
+fn plan_status_json(benefit: &BenefitLoop<'_>) -> Option<Value> {
+    let code = benefit.code().filter(|code| is_status_code(code))?;
+    let mut status = Map::new();
+    put(&mut status, "statusCode", Some(code));
+    put(&mut status, "status", codes::eligibility_code(code));
+    put(&mut status, "planDetails", benefit.plan_coverage());
+    let (codes, _) = service_types_json(benefit);
+    put_array(&mut status, "serviceTypeCodes", codes);
+    Some(Value::Object(status))
+}
+
+fn related_entity_json(entity: &NameLoop<'_>) -> Value {
+    let mut object = Map::new();
+    entity_common(&mut object, entity);
+    put(&mut object, "entityName", entity.last_or_organization_name());
+    put(&mut object, "entityFirstname", entity.first_name());
+    put(&mut object, "entityMiddlename", entity.middle_name());
+    put(&mut object, "entitySuffix", entity.suffix());
+    let qualifier = entity.id_qualifier();
+    put(&mut object, "entityIdentification", qualifier.and_then(codes::identification_qualifier).or(qualifier));
+    put(&mut object, "entityIdentificationValue", entity.id());
+    put(&mut object, "entityRelationship", entity.nm1.element(10));
+    if let Some(info) = provider_information_json(entity) {
+        object.insert("providerInformation".into(), info);
+    }
+    Value::Object(object)
+}
+
+fn delivery_json(hsd: &Segment<'_>) -> Value {
+    let mut object = Map::new();
+    put_coded(&mut object, "quantityQualifierCode", "quantityQualifier", hsd.element(1), codes::quantity_qualifier);
+    put(&mut object, "quantity", hsd.element(2));
+    put(&mut object, "unitForMeasurementCode", hsd.element(3));
+    put(&mut object, "sampleSelectionModulus", hsd.element(4));
+    put_coded(&mut object, "timePeriodQualifierCode", "timePeriodQualifier", hsd.element(5), codes::time_period);
+    put(&mut object, "numOfPeriods", hsd.element(6));
+    put(&mut object, "deliveryOrCalendarPatternCode", hsd.element(7));
+    put(&mut object, "deliveryPatternTimeCode", hsd.element(8));
+    Value::Object(object)
+}
+
+fn benefit_json(benefit: &BenefitLoop<'_>) -> Value {
+    let mut row = Map::new();
+    put_coded(&mut row, "code", "name", benefit.code(), codes::eligibility_code);
+    put_coded(&mut row, "coverageLevelCode", "coverageLevel", benefit.coverage_level(), codes::coverage_level);
+    let (service_codes, service_names) = service_types_json(benefit);
+    put_array(&mut row, "serviceTypeCodes", service_codes);
+    put_array(&mut row, "serviceTypes", service_names);
+    put_coded(&mut row, "insuranceTypeCode", "insuranceType", benefit.insurance_type(), codes::insurance_type);
+    put(&mut row, "planCoverage", benefit.plan_coverage());
+    put_coded(&mut row, "timeQualifierCode", "timeQualifier", benefit.time_period(), codes::time_period);
+    put(&mut row, "benefitAmount", benefit.amount());
+    put(&mut row, "benefitPercent", benefit.percent());
+    put_coded(
+        &mut row,
+        "quantityQualifierCode",
+        "quantityQualifier",
+        benefit.quantity_qualifier(),
+        codes::quantity_qualifier,
+    );
+    put(&mut row, "benefitQuantity", benefit.quantity());
+    put(&mut row, "authOrCertIndicator", benefit.authorization_required());
+    put_coded(&mut row, "inPlanNetworkIndicatorCode", "inPlanNetworkIndicator", benefit.in_network(), codes::yes_no);
+    let procedure: Vec<&str> = benefit.procedure().collect();
+    if procedure.iter().any(|component| !component.is_empty()) {
+        let mut composite = Map::new();
+        put(&mut composite, "productOrServiceIdQualifierCode", procedure.first().copied());
+        put(&mut composite, "procedureCode", procedure.get(1).copied());
+        let modifiers: Vec<Value> = procedure
+            .iter()
+            .skip(2)
+            .take(4)
+            .filter(|modifier| !modifier.is_empty())
+            .map(|modifier| Value::String((*modifier).to_owned()))
+            .collect();
+        put_array(&mut composite, "procedureModifiers", modifiers);
+        row.insert("compositeMedicalProcedureIdentifier".into(), Value::Object(composite));
+    }
+    let pointers: Vec<Value> =
+        benefit.diagnosis_pointers().filter(|p| !p.is_empty()).map(|p| Value::String(p.to_owned())).collect();
+    put_array(&mut row, "diagnosisCodePointer", pointers);
+
+    put_array(&mut row, "benefitsServiceDelivery", benefit.delivery.iter().map(delivery_json).collect());
+    let references = references_json(&benefit.references);
+    if !references.is_empty() {
+        row.insert("benefitsAdditionalInformation".into(), Value::Object(references));
+    }
+    let dates = dates_json(&benefit.dates);
+    if !dates.is_empty() {
+        row.insert("benefitsDateInformation".into(), Value::Object(dates));
+    }
+    let messages: Vec<Value> = benefit
+        .messages
+        .iter()
+        .filter_map(|msg| msg.element(1))
+        .map(|text| {
+            let mut object = Map::new();
+            put(&mut object, "description", Some(text));
+            Value::Object(object)
+        })
+        .collect();
+    put_array(&mut row, "additionalInformation", messages);
+    let additional: Vec<Value> = benefit
+        .additional
+        .iter()
+        .map(|iii| {
+            let mut object = Map::new();
+            put(&mut object, "codeListQualifierCode", iii.element(1));
+            put(&mut object, "industryCode", iii.element(2));
+            put(&mut object, "codeCategory", iii.element(3));
+            put(&mut object, "injuredBodyPartName", iii.element(4));
+            Value::Object(object)
+        })
+        .collect();
+    put_array(&mut row, "eligibilityAdditionalInformationList", additional);
+    let related: Vec<Value> = benefit.related.iter().map(related_entity_json).collect();
+    if let Some(first) = related.first() {
+        row.insert("benefitsRelatedEntity".into(), first.clone());
+    }
+    put_array(&mut row, "benefitsRelatedEntities", related);
+    put_array(&mut row, "aaaErrors", benefit.rejections.iter().map(rejection_json).collect());
+    Value::Object(row)
+}

@@ -1,0 +1,156 @@
+//! What the two X12 connectors (raw X12 over a clearinghouse's JSON API, CAQH CORE) share: the 270 for one
+//! attempt with fresh control numbers, and what a carrier's X12 reply means.
+//!
+//! A 271 is read by [`super::x12`], converted to the eligibility v3 JSON shape and judged by the same rules as
+//! a JSON answer ([`super::eligibility_json::interpret_response`]): one normaliser for both wire formats, so the
+//! benefit summary, the AAA classes and the government-plan evidence cannot drift apart. A 999 or TA1 that
+//! refuses the interchange is a rejection an operator must look at (the 270 or the envelope is wrong, not the
+//! applicant).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::directory::{X12Identity, X12Usage};
+use super::x12::build::{Envelope, Usage, build_270, wire_control_numbers};
+use super::x12::{self, Acknowledgement, X12Reply};
+use super::{AttemptOutput, CarrierRoute, EligibilityQuery, eligibility_json};
+use crate::domain::{AttemptResult, AttemptResultClass, ControlNumbers};
+
+/// The 270 of one attempt and the control numbers it carries (stored with the attempt).
+#[derive(Clone)]
+pub struct X12Request {
+    /// The interchange text (PHI).
+    pub x12: String,
+    /// ISA13, GS06, ST02 and TRN02 as written in `x12`.
+    pub control_numbers: ControlNumbers,
+}
+
+/// The X12 envelope of a route: its `[carriers.x12]` identity, or the sandbox's when it has none.
+pub fn envelope_for(route: &CarrierRoute) -> Envelope {
+    let identity = route.x12.clone().unwrap_or_else(X12Identity::sandbox);
+    let mut envelope = Envelope::new(identity.sender_id, identity.receiver_id);
+    envelope.sender_qualifier = identity.sender_qualifier;
+    envelope.receiver_qualifier = identity.receiver_qualifier;
+    envelope.usage = match identity.usage {
+        X12Usage::Production => Usage::Production,
+        X12Usage::Test => Usage::Test,
+    };
+    envelope
+}
+
+/// Builds the 270 for one attempt with fresh control numbers.
+pub fn build_request(query: &EligibilityQuery<'_>, envelope: &Envelope) -> X12Request {
+    let control_numbers = wire_control_numbers(&ControlNumbers::generate());
+    let x12 = build_270(query, envelope, &control_numbers, time::OffsetDateTime::now_utc());
+    X12Request { x12, control_numbers }
+}
+
+/// What an X12 reply to `sent` means. `http_status` is the status the reply came with (a 2xx by the time the
+/// connectors call this). Pure and total: any bytes give an [`AttemptResult`], never a panic.
+///
+/// * Not readable as X12: [`AttemptResultClass::InvalidResponse`].
+/// * A TA1 or 999 refusing the interchange: [`AttemptResultClass::Rejected`] with code `TA1:<note code>` or
+///   `999:<code>`.
+/// * A 999 or TA1 accepting the 270 but no 271: [`AttemptResultClass::InvalidResponse`].
+/// * A 271: the subscriber answering our trace number (TRN02), or the only one, converted to eligibility v3
+///   JSON and judged as a JSON answer (coverage, AAA codes, benefit summary, plan facts).
+pub fn interpret_x12(
+    http_status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+    sent: &X12Request,
+) -> (AttemptResult, Option<String>) {
+    let failed = |class, detail: String| AttemptResult::Failed { class, detail, retry_after: None };
+    let reply = match x12::read_reply(body) {
+        Ok(reply) => reply,
+        Err(error) => {
+            let detail = format!("the carrier's X12 answer could not be read: {error}");
+            return (failed(AttemptResultClass::InvalidResponse, detail), None);
+        }
+    };
+    match reply {
+        X12Reply::Rejected(acknowledgement) => rejection(&acknowledgement),
+        X12Reply::Acknowledged(acknowledgement) => {
+            // Accepted, but no answer: a real-time exchange must carry the 271 itself.
+            let detail = format!("the carrier acknowledged the 270 without answering it: {}", acknowledgement.describe());
+            (failed(AttemptResultClass::InvalidResponse, detail), Some(acknowledgement.error_code()))
+        }
+        X12Reply::Eligibility(answers) => {
+            // One document per subscriber: a 271 may answer for several members (batch-style payers).
+            let documents: Vec<Value> = answers.iter().flat_map(x12::eligibility_json_all).collect();
+            let trace = sent.control_numbers.trace.as_deref().unwrap_or_default();
+            let chosen = documents
+                .iter()
+                .find(|doc| echoes_trace(doc, trace))
+                .or_else(|| (documents.len() == 1).then(|| &documents[0]));
+            match chosen {
+                Some(document) => eligibility_json::interpret_response(http_status, retry_after, &document.to_string()),
+                None if documents.is_empty() => {
+                    (failed(AttemptResultClass::InvalidResponse, "the X12 answer holds no 271".to_owned()), None)
+                }
+                None => {
+                    let detail = "no 271 in the answer carries our trace number".to_owned();
+                    (failed(AttemptResultClass::InvalidResponse, detail), None)
+                }
+            }
+        }
+    }
+}
+
+/// True when a 271 (as eligibility JSON) echoes `trace` in a subscriber or dependent trace number.
+fn echoes_trace(document: &Value, trace: &str) -> bool {
+    if trace.is_empty() {
+        return false;
+    }
+    let holders = std::iter::once(document.get("subscriber"))
+        .chain(std::iter::once(Some(document)))
+        .flatten()
+        .chain(document.get("dependents").and_then(Value::as_array).into_iter().flatten());
+    holders.into_iter().any(|holder| {
+        ["subscriberTraceNumbers", "dependentTraceNumbers", "traceNumbers"].iter().any(|key| {
+            holder.get(key).and_then(Value::as_array).is_some_and(|traces| {
+                traces.iter().any(|t| t.get("referenceIdentification").and_then(Value::as_str) == Some(trace))
+            })
+        })
+    })
+}
+
+/// A 999 / TA1 refusal as an attempt result.
+fn rejection(acknowledgement: &Acknowledgement) -> (AttemptResult, Option<String>) {
+    let detail = format!("the carrier refused the 270: {}", acknowledgement.describe());
+    let result = AttemptResult::Failed { class: AttemptResultClass::Rejected, detail, retry_after: None };
+    (result, Some(acknowledgement.error_code()))
+}
+
+/// Logs one attempt's status, class and code with the verification id: never the bodies (PHI).
+pub fn log_attempt(query: &EligibilityQuery<'_>, route_id: &str, output: &AttemptOutput) {
+    let class = match &output.result {
+        AttemptResult::Answered(_) => AttemptResultClass::Answered,
+        AttemptResult::Failed { class, .. } => *class,
+    };
+    let latency_ms = u64::try_from(output.latency.as_millis()).unwrap_or(u64::MAX);
+    if class == AttemptResultClass::Answered {
+        tracing::debug!(
+            verification_id = %query.verification_id,
+            attempt = query.attempt_number,
+            carrier = %route_id,
+            http_status = output.http_status,
+            result_class = class.as_str(),
+            error_code = output.error_code.as_deref(),
+            latency_ms,
+            "eligibility call answered"
+        );
+    } else {
+        tracing::info!(
+            verification_id = %query.verification_id,
+            attempt = query.attempt_number,
+            carrier = %route_id,
+            http_status = output.http_status,
+            result_class = class.as_str(),
+            error_code = output.error_code.as_deref(),
+            latency_ms,
+            "eligibility call did not answer"
+        );
+    }
+}

@@ -1,0 +1,474 @@
+//! Round trips through the X12 builders and readers:
+//! (a) arbitrary eligibility queries -> `build_270` -> `read_270` give back what was asked, after the documented
+//!     cleaning of names and identifiers, whatever the delimiters;
+//! (b) arbitrary benefit rows in an eligibility JSON v3 answer -> `build_271_from_json` -> `parse` ->
+//!     `eligibility_json` summarise to the same benefit summary as the answer itself;
+//! (c) a real third-party 270 (`../shared/testdata/third_party/imsweb_x12/x270.txt`) reads with `read_270`.
+
+use std::path::Path;
+
+use insurance_verifier::carriers::eligibility_json::interpret_response;
+use insurance_verifier::carriers::json_summary::summarise;
+use insurance_verifier::carriers::x12::build::{Envelope, Usage, build_270, build_271_from_json};
+use insurance_verifier::carriers::x12::inquiry::{Inquiry270, read_270};
+use insurance_verifier::carriers::x12::{Delimiters, eligibility_271, eligibility_json, parse};
+use insurance_verifier::carriers::{EligibilityQuery, Provider};
+use insurance_verifier::domain::test_support::sample_request;
+use insurance_verifier::domain::{BenefitSummary, ControlNumbers, MemberId, Person, Relationship, VerificationRequest};
+use insurance_verifier::sandbox::scenarios::{PersonEcho, SandboxRequest, Templates};
+use proptest::prelude::*;
+use serde_json::Value;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------
+
+/// Reads a third-party vector. `None` (with a notice) when absent outside CI; with `CI=true` it must be there.
+fn third_party(relative: &str) -> Option<Vec<u8>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/third_party").join(relative);
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but third-party vector {} is missing: {error}", path.display())
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: third-party vector {} not present (set CI=true to require it)", path.display());
+            None
+        }
+    }
+}
+
+/// The test's own statement of the documented name cleaning (not the builder's code): upper case, the few
+/// accented letters the strategies use without accents, delimiters to spaces, spaces collapsed and trimmed.
+fn expected_name(raw: &str, delimiters: &Delimiters) -> String {
+    let upper: String = raw
+        .chars()
+        .map(|c| match c {
+            'é' | 'É' => 'E',
+            'ü' | 'Ü' => 'U',
+            'ñ' | 'Ñ' => 'N',
+            '’' => '\'',
+            other => other.to_ascii_uppercase(),
+        })
+        .map(|c| if is_delimiter(c, delimiters) { ' ' } else { c })
+        .collect();
+    upper.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The documented member ID form: upper case, whitespace and delimiter characters removed.
+fn expected_member_id(raw: &str, delimiters: &Delimiters) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && !is_delimiter(*c, delimiters))
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn is_delimiter(c: char, d: &Delimiters) -> bool {
+    let mut all = vec![d.element, d.component, d.segment];
+    all.extend(d.repetition);
+    c.is_ascii() && all.contains(&(c as u8))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------------------------
+
+/// Characters X12 senders use as delimiters (and a few that occur in names: `-`, `'`, `.`), never a space.
+const DELIMITER_POOL: &[u8] = b"*|~^:>!+{}`\\#$&();<=?@[]_%-'.";
+
+/// A valid delimiter set: four (or three, without repetition) distinct characters from the pool; the segment
+/// terminator may also be a line feed.
+fn delimiters() -> impl Strategy<Value = Delimiters> {
+    (proptest::sample::subsequence(DELIMITER_POOL.to_vec(), 4).prop_shuffle(), any::<bool>(), any::<bool>()).prop_map(
+        |(chosen, with_repetition, newline_terminator)| Delimiters {
+            element: chosen[0],
+            component: chosen[1],
+            segment: if newline_terminator { b'\n' } else { chosen[2] },
+            repetition: with_repetition.then_some(chosen[3]),
+        },
+    )
+}
+
+/// A name part: starts with a letter, then letters (some accented), hyphens, apostrophes, periods, spaces and
+/// delimiter characters a careless form could let through.
+fn name_part() -> impl Strategy<Value = String> {
+    "[A-Za-zéüñ][A-Za-zéüñ’' .*~:^|>!-]{0,24}"
+}
+
+fn date_of_birth() -> impl Strategy<Value = Date> {
+    (1910i32..2025, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| {
+        Date::from_calendar_date(y, Month::try_from(m).unwrap_or(Month::January), d).unwrap_or(Date::MIN)
+    })
+}
+
+fn person() -> impl Strategy<Value = Person> {
+    (name_part(), name_part(), proptest::option::of(name_part()), date_of_birth()).prop_map(
+        |(first_name, last_name, middle_name, date_of_birth)| Person {
+            first_name,
+            last_name,
+            middle_name,
+            date_of_birth,
+        },
+    )
+}
+
+fn service_types() -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::vec(
+        prop_oneof![
+            proptest::sample::select(vec!["30", "AI", "AJ", "AK", "CJ", "MH", "CF", "CH", "A8", "BB", "A6", "98"])
+                .prop_map(str::to_owned),
+            "[A-Z0-9]{1,2}",
+        ],
+        0..6,
+    )
+}
+
+fn control_numbers() -> impl Strategy<Value = ControlNumbers> {
+    ("[0-9]{9}", "[1-9][0-9]{0,8}", "[0-9]{4,9}", "[A-Za-z0-9]{1,30}").prop_map(|(i, g, t, trace)| ControlNumbers {
+        interchange: Some(i),
+        group: Some(g),
+        transaction: Some(t),
+        trace: Some(trace),
+    })
+}
+
+fn moment() -> impl Strategy<Value = OffsetDateTime> {
+    (2000i32..2099, 1u8..=12, 1u8..=28, 0u8..24, 0u8..60, 0u8..60).prop_map(|(y, mo, d, h, mi, s)| {
+        let date = Date::from_calendar_date(y, Month::try_from(mo).unwrap_or(Month::January), d).unwrap_or(Date::MIN);
+        let time = Time::from_hms(h, mi, s).unwrap_or(Time::MIDNIGHT);
+        PrimitiveDateTime::new(date, time).assume_utc()
+    })
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    applicant: Person,
+    holder: Option<(Person, Relationship)>,
+    member_id: String,
+    group_number: Option<String>,
+    payer_id: String,
+    npi: String,
+    clinic: String,
+    service_types: Vec<String>,
+    delimiters: Delimiters,
+    newline: bool,
+    control: ControlNumbers,
+    now: OffsetDateTime,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let relationship = proptest::sample::select(vec![Relationship::Spouse, Relationship::Child, Relationship::Other]);
+    (
+        (person(), proptest::option::of((person(), relationship))),
+        ("[A-Za-z0-9][A-Za-z0-9 -]{1,30}", proptest::option::of("[A-Z0-9][A-Z0-9-]{0,12}")),
+        ("[A-Z0-9]{2,10}", "[0-9]{10}", "[A-Za-z][A-Za-z &'.-]{0,30}"),
+        service_types(),
+        (delimiters(), any::<bool>(), control_numbers(), moment()),
+    )
+        .prop_map(
+            |((applicant, holder), (member_id, group_number), (payer_id, npi, clinic), service_types, rest)| {
+                let (delimiters, newline, control, now) = rest;
+                Case {
+                    applicant,
+                    holder,
+                    member_id,
+                    group_number,
+                    payer_id,
+                    npi,
+                    clinic,
+                    service_types,
+                    delimiters,
+                    newline,
+                    control,
+                    now,
+                }
+            },
+        )
+}
+
+fn request_of(case: &Case) -> VerificationRequest {
+    let mut request = sample_request();
+    request.applicant = case.applicant.clone();
+    match &case.holder {
+        Some((holder, relationship)) => {
+            request.relationship = *relationship;
+            request.subscriber = Some(holder.clone());
+        }
+        None => {
+            request.relationship = Relationship::SelfInsured;
+            request.subscriber = None;
+        }
+    }
+    request.card.member_id = MemberId::parse(&case.member_id).unwrap_or_else(|_| request.card.member_id.clone());
+    request.card.group_number = case.group_number.clone();
+    request
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (a) 270 round trip
+// ---------------------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_built_270_reads_back_as_the_same_inquiry(case in case()) {
+        let request = request_of(&case);
+        let provider = Provider { npi: case.npi.clone(), organization_name: case.clinic.clone() };
+        let types: Vec<&str> = case.service_types.iter().map(String::as_str).collect();
+        let query = EligibilityQuery {
+            verification_id: Uuid::nil(),
+            attempt_number: 1,
+            request: &request,
+            payer_id: &case.payer_id,
+            provider: &provider,
+            service_types: &types,
+        };
+        let envelope = Envelope {
+            delimiters: case.delimiters,
+            newline_after_segment: case.newline,
+            usage: Usage::Test,
+            ..Envelope::new("BLUEGRASSIOP", "KYPAYER")
+        };
+
+        let text = build_270(&query, &envelope, &case.control, case.now);
+        let inquiry = read_270(text.as_bytes());
+
+        let inquiry = match inquiry {
+            Ok(inquiry) => inquiry,
+            Err(error) => return Err(TestCaseError::fail(format!("{error}"))),
+        };
+        let d = &case.delimiters;
+        prop_assert_eq!(inquiry.envelope.delimiters, *d);
+        prop_assert_eq!(inquiry.envelope.usage, Usage::Test);
+        prop_assert_eq!(&inquiry.envelope.sender_id, "BLUEGRASSIOP");
+        prop_assert_eq!(&inquiry.payer_id, &case.payer_id);
+        prop_assert_eq!(inquiry.provider_npi(), Some(case.npi.as_str()));
+        prop_assert_eq!(inquiry.provider_name.clone().unwrap_or_default(), expected_name(&case.clinic, d));
+        prop_assert_eq!(&inquiry.control, &case.control);
+        let trace = inquiry.trace.clone().expect("the patient's TRN");
+        prop_assert_eq!(trace.originator, Some(format!("9{}", &case.npi[..9])));
+        prop_assert_eq!(inquiry.created_at.date(), case.now.date());
+        prop_assert_eq!((inquiry.created_at.hour(), inquiry.created_at.minute()), (case.now.hour(), case.now.minute()));
+
+        let holder = request.policy_holder();
+        let subscriber = &inquiry.subscriber;
+        prop_assert_eq!(subscriber.member_id.clone(), Some(expected_member_id(request.card.member_id.as_str(), d)));
+        prop_assert_eq!(&subscriber.last_name, &expected_name(&holder.last_name, d));
+        prop_assert_eq!(subscriber.first_name.clone().unwrap_or_default(), expected_name(&holder.first_name, d));
+        prop_assert_eq!(
+            subscriber.middle_name.clone().unwrap_or_default(),
+            holder.middle_name.as_deref().map(|m| expected_name(m, d)).unwrap_or_default()
+        );
+        prop_assert_eq!(subscriber.date_of_birth, Some(holder.date_of_birth));
+        let group = case.group_number.as_deref().map(|g| g.chars().map(|c| if is_delimiter(c, d) { ' ' } else { c }).collect::<String>().trim().to_owned()).filter(|g| !g.is_empty());
+        prop_assert_eq!(&subscriber.group_number, &group);
+
+        match &case.holder {
+            Some((_, relationship)) => {
+                let dependent = inquiry.dependent.clone().expect("a dependent loop");
+                prop_assert_eq!(&dependent.last_name, &expected_name(&case.applicant.last_name, d));
+                prop_assert_eq!(dependent.first_name.unwrap_or_default(), expected_name(&case.applicant.first_name, d));
+                prop_assert_eq!(dependent.date_of_birth, Some(case.applicant.date_of_birth));
+                let code = match relationship { Relationship::Spouse => "01", Relationship::Child => "19", _ => "34" };
+                prop_assert_eq!(dependent.relationship_code.as_deref(), Some(code));
+            }
+            None => prop_assert!(inquiry.dependent.is_none()),
+        }
+        let asked: Vec<String> = case.service_types.iter().map(|c| expected_member_id(c, d)).filter(|c| !c.is_empty()).collect();
+        let asked = if asked.is_empty() { vec!["30".to_owned()] } else { asked };
+        prop_assert_eq!(&inquiry.service_types, &asked);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (c) a real third-party 270
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn the_third_party_imsweb_270_reads_with_its_payer_receiver_subscriber_and_trace() {
+    let Some(bytes) = third_party("imsweb_x12/x270.txt") else { return };
+
+    let inquiry = read_270(&bytes).expect("the imsweb 270 reads");
+
+    assert_eq!(inquiry.payer_id, "356000158");
+    assert_eq!(inquiry.payer_id_qualifier, "FI");
+    assert_eq!(inquiry.payer_name.as_deref(), Some("CHILDRENS SPECIAL HEALTHCARE"));
+    assert_eq!((inquiry.provider_id_qualifier.as_str(), inquiry.provider_id.as_str()), ("SV", "123456"));
+    assert_eq!(inquiry.provider_npi(), None, "an SV identifier is not an NPI");
+    assert_eq!(inquiry.provider_name, None);
+    assert_eq!(inquiry.subscriber.last_name, "DOE");
+    assert_eq!(inquiry.subscriber.first_name.as_deref(), Some("JANE"));
+    assert_eq!(inquiry.subscriber.member_id.as_deref(), Some("123456"));
+    assert_eq!(inquiry.subscriber.date_of_birth, Date::from_calendar_date(1985, Month::October, 31).ok());
+    assert!(inquiry.dependent.is_none());
+    assert_eq!(inquiry.service_types, ["30"]);
+    assert_eq!(
+        inquiry.control,
+        ControlNumbers {
+            interchange: Some("000003438".into()),
+            group: Some("14420".into()),
+            transaction: Some("000121".into()),
+            trace: Some("1234667890".into()),
+        }
+    );
+    assert_eq!(inquiry.trace.as_ref().and_then(|t| t.originator.as_deref()), Some("9876543210"));
+    assert_eq!(
+        inquiry.created_at,
+        PrimitiveDateTime::new(
+            Date::from_calendar_date(2002, Month::October, 10).expect("date"),
+            Time::from_hms(8, 0, 0).expect("time")
+        )
+    );
+    assert_eq!(inquiry.envelope.delimiters.repetition, None, "a 004010 envelope has no repetition separator");
+    assert_eq!(inquiry.envelope.usage, Usage::Production);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (b) JSON -> 271 -> JSON: the simulator's scenarios and the synthetic samples
+// ---------------------------------------------------------------------------------------------------------
+
+/// The inquiry a 271 answers: the sample request (self-insured, or with a dependent patient), built and read.
+fn sample_inquiry(dependent: bool) -> Inquiry270 {
+    let mut request = sample_request();
+    if dependent {
+        request.relationship = Relationship::Child;
+        request.subscriber = Some(Person {
+            first_name: "Pat".into(),
+            last_name: "Sample".into(),
+            middle_name: None,
+            date_of_birth: Date::from_calendar_date(1961, Month::July, 4).expect("date"),
+        });
+    }
+    let provider = Provider { npi: "1234567893".into(), organization_name: "Bluegrass Recovery IOP".into() };
+    let query = EligibilityQuery {
+        verification_id: Uuid::nil(),
+        attempt_number: 1,
+        request: &request,
+        payer_id: "00660",
+        provider: &provider,
+        service_types: &["30", "AI", "MH"],
+    };
+    let control = ControlNumbers::generate();
+    let moment = PrimitiveDateTime::new(
+        Date::from_calendar_date(2026, Month::March, 2).expect("date"),
+        Time::from_hms(9, 5, 0).expect("time"),
+    )
+    .assume_utc();
+    let text = build_270(&query, &Envelope::new("BLUEGRASSIOP", "KYPAYER"), &control, moment);
+    read_270(text.as_bytes()).expect("the built 270 reads")
+}
+
+/// JSON -> 271 -> parse -> JSON, with the 271 text.
+fn through_271(doc: &Value, inquiry: &Inquiry270, envelope: &Envelope) -> (String, Value) {
+    let text = build_271_from_json(doc, inquiry, envelope, &ControlNumbers::generate());
+    let interchange = parse(text.as_bytes()).expect("the 271 tokenizes");
+    assert!(interchange.warnings.is_empty(), "envelope warnings: {:?}", interchange.warnings);
+    let transaction = interchange.transactions().next().expect("one transaction");
+    let tree = eligibility_271(transaction).expect("a 271");
+    assert!(tree.warnings.is_empty(), "structure warnings: {:?}", tree.warnings);
+    let json = eligibility_json(&tree);
+    (text, json)
+}
+
+/// A summary with the plan statuses left out: a 271 has no plan-status segment, so the reader derives them
+/// from the status rows, one per row; an answer whose `planStatus` groups rows differently cannot keep its
+/// grouping through X12. Everything else must survive.
+fn without_statuses(mut summary: BenefitSummary) -> BenefitSummary {
+    summary.plan_statuses.clear();
+    summary
+}
+
+#[test]
+fn every_sandbox_scenario_survives_the_trip_through_a_271() {
+    let templates = Templates::new(2026);
+    let request = SandboxRequest {
+        control_number: Some("000000042".into()),
+        trading_partner_service_id: Some("SANDBOX".into()),
+        provider: None,
+        subscriber: Some(PersonEcho {
+            member_id: Some("ACT100001".into()),
+            first_name: Some("JORDAN".into()),
+            last_name: Some("SAMPLE".into()),
+            date_of_birth: Some("19880412".into()),
+            ..PersonEcho::default()
+        }),
+        dependents: Vec::new(),
+    };
+    let scenarios = [
+        ("active_ppo", &templates.active_ppo),
+        ("inactive", &templates.inactive),
+        ("subscriber_not_found", &templates.subscriber_not_found),
+        ("name_mismatch", &templates.name_mismatch),
+        ("birth_date_mismatch", &templates.birth_date_mismatch),
+        ("medicare_advantage", &templates.medicare_advantage),
+        ("busy", &templates.busy),
+    ];
+    let inquiry = sample_inquiry(false);
+    for (name, template) in scenarios {
+        let doc: Value = serde_json::from_str(&template.render(&request)).expect("JSON");
+
+        let (text, back) = through_271(&doc, &inquiry, &inquiry.envelope.reply());
+
+        let (after, before) = (without_statuses(summarise(&back)), without_statuses(summarise(&doc)));
+        assert!(after == before, "{name}: {}\n{text}", differences(&after, &before));
+        assert_eq!(
+            interpret_response(template.status, None, &back.to_string()).0,
+            interpret_response(template.status, None, &doc.to_string()).0,
+            "{name}: the same verdict"
+        );
+    }
+}
+
+#[test]
+fn every_synthetic_carrier_sample_survives_the_trip_through_a_271() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/carriers");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/data/carriers")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 9, "{files:?}");
+    for path in files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let inquiry = sample_inquiry(!items(&doc, "dependents").is_empty());
+
+        let (text, back) = through_271(&doc, &inquiry, &inquiry.envelope.reply());
+
+        let (after, before) = (without_statuses(summarise(&back)), without_statuses(summarise(&doc)));
+        assert!(after == before, "{}: {}\n{text}", path.display(), differences(&after, &before));
+    }
+}
+
+/// Where two summaries differ, as JSON paths with both values (for failure messages).
+fn differences(left: &BenefitSummary, right: &BenefitSummary) -> String {
+    fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for key in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                    let (va, vb) = (x.get(key).unwrap_or(&Value::Null), y.get(key).unwrap_or(&Value::Null));
+                    walk(&format!("{path}.{key}"), va, vb, out);
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                    walk(&format!("{path}[{i}]"), va, vb, out);
+                }
+            }
+            _ if a != b => out.push(format!("{path}: {a} != {b}")),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    let (a, b) = (serde_json::to_value(left).unwrap_or_default(), serde_json::to_value(right).unwrap_or_default());
+    walk("", &a, &b, &mut out);
+    out.join("\n")
+}
+
+fn items<'v>(doc: &'v Value, key: &str) -> &'v [Value] {
+    doc.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+}
