@@ -481,6 +481,22 @@ pub fn render_verification(v: &pb::Verification) -> String {
             a.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
             if a.error_code.is_empty() { String::new() } else { format!(", {}", a.error_code) },
         );
+        if let Some(numbers) = &a.control_numbers {
+            // What a payer's help desk asks for to find the transaction.
+            let parts: Vec<String> = [
+                ("ISA13", &numbers.interchange),
+                ("GS06", &numbers.group),
+                ("ST02", &numbers.transaction),
+                ("TRN02", &numbers.trace),
+            ]
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect();
+            if !parts.is_empty() {
+                let _ = writeln!(out, "              control numbers: {}", parts.join(", "));
+            }
+        }
     }
     if let Some(b) = &v.benefits {
         // One rendering for every command that shows an answer (`get`, `submit`, `explain`): crate::report.

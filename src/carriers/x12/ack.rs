@@ -550,3 +550,92 @@ pub fn element_syntax_error(code: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carriers::x12::test_support::{ISA, interchange};
+
+    fn reply(text: &str) -> X12Reply<'_> {
+        read_reply(text.as_bytes()).expect("readable")
+    }
+
+    #[test]
+    fn an_accepting_999_is_acknowledged_not_rejected() {
+        let text = interchange("999", &["AK1*HS*900001*005010X279A1", "AK2*270*0001", "IK5*A", "AK9*A*1*1*1"]);
+
+        let X12Reply::Acknowledged(Acknowledgement::Functional(ack)) = reply(&text) else { panic!("not acknowledged") };
+
+        assert_eq!(ack.status, AckStatus::Accepted);
+        assert_eq!(ack.transactions[0].status, AckStatus::Accepted);
+        assert!(!ack.is_rejection());
+    }
+
+    #[test]
+    fn a_partially_accepted_group_with_our_transaction_rejected_is_a_rejection() {
+        let text = interchange(
+            "999",
+            &["AK1*HS*900001", "AK2*270*0001", "IK5*A", "AK2*270*0002", "IK3*DMG*9*2100C*8", "IK5*R", "AK9*P*2*2*1"],
+        );
+
+        let X12Reply::Rejected(ack) = reply(&text) else { panic!("not rejected") };
+
+        // No IK5 error code: the segment error names the problem.
+        assert_eq!(ack.error_code(), "999:IK3-8");
+        assert!(ack.describe().contains("transaction 270 0002: rejected"), "{}", ack.describe());
+    }
+
+    #[test]
+    fn a_999_with_errors_but_accepted_is_acknowledged_with_its_errors_kept() {
+        let text =
+            interchange("999", &["AK1*HS*1", "AK2*270*0001", "IK3*REF*12**8", "IK4*2*128*7", "IK5*E*5", "AK9*E*1*1*1"]);
+
+        let X12Reply::Acknowledged(ack) = reply(&text) else { panic!("not acknowledged") };
+
+        assert_eq!(ack.error_code(), "999:5");
+        let Acknowledgement::Functional(ack) = ack else { panic!("not a 999") };
+        assert_eq!(ack.transactions[0].segment_errors[0].elements[0].error.description, "Invalid Code Value");
+    }
+
+    #[test]
+    fn a_271_in_the_same_interchange_as_a_rejecting_ta1_is_still_the_answer() {
+        let text = interchange("271", &["HL*1**20*0"]).replacen("~\n", "~\nTA1*000000101*260115*0931*R*022~\n", 1);
+
+        let X12Reply::Eligibility(answers) = reply(&text) else { panic!("not eligibility") };
+
+        assert_eq!(answers.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_ta1_note_code_is_kept_raw() {
+        let text = format!("{ISA}TA1*000000101*260115*0931*R*777~IEA*0*000000101~");
+
+        let X12Reply::Rejected(ack) = reply(&text) else { panic!("not rejected") };
+
+        assert_eq!(ack.error_code(), "TA1:777");
+        assert!(ack.describe().contains("Unknown error code (777)"), "{}", ack.describe());
+    }
+
+    #[test]
+    fn an_interchange_with_neither_answer_nor_acknowledgement_is_an_error() {
+        let text = interchange("277", &["BHT*0010*08"]);
+
+        let error = read_reply(text.as_bytes()).expect_err("not a reply");
+
+        assert_eq!(error, X12Error::WrongTransactionSet { expected: "271, 999 or TA1", found: "277".to_owned() });
+    }
+
+    #[test]
+    fn every_code_table_answers_for_its_documented_codes_only() {
+        assert_eq!(ta1_note("024"), Some("Invalid Interchange Content (e.g., Invalid GS Segment)"));
+        assert_eq!(transaction_syntax_error("I5"), Some("Implementation One or More Segments in Error"));
+        assert_eq!(group_syntax_error("5"), Some("Number of Included Transaction Sets Does Not Match Actual Count"));
+        assert_eq!(segment_syntax_error("I9"), Some("Implementation Dependent \"Not Used\" Segment Present"));
+        assert_eq!(element_syntax_error("I12"), Some("Implementation Pattern Match Failure"));
+        for table in
+            [ta1_note, transaction_syntax_error, group_syntax_error, segment_syntax_error, element_syntax_error]
+        {
+            assert_eq!(table("ZZZ"), None);
+        }
+    }
+}

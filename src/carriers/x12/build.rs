@@ -931,6 +931,7 @@ impl Writer {
             self.segment("DMG", &[format, &birth, gender.as_deref().unwrap_or_default()]);
         }
         let relationship = field(person, "relationToSubscriberCode")
+            .or_else(|| field(person, "individualRelationshipCode"))
             .map(|r| self.id(&r))
             .or_else(|| asked.and_then(|p| p.relationship_code.as_deref()).map(|r| self.id(r)))
             .or_else(|| default_ins.map(str::to_owned));
@@ -1137,9 +1138,11 @@ fn reference_qualifier(key: &str) -> Option<String> {
         .or_else(|| REFERENCE_KEY_CODES.code(key).filter(|q| codes::reference_key(q) == Some(key)))
 }
 
-/// Status rows the answer's `planStatus` names that no benefit row carries (same status code and plan
-/// details): written as extra EB rows, so the plan's name and status survive. `planStatus` has no segment of
-/// its own; the reader derives it from the status rows.
+/// Status rows for what the answer's `planStatus` says and no benefit row does: `planStatus` has no segment of
+/// its own (the reader derives it from the status rows), so an entry whose status code is not carried for all
+/// its service types, or whose plan details no row of that status names, becomes an extra EB: with the
+/// service types no row carries (all of the entry's when only the plan details were missing) and the plan
+/// details as EB05. An entry without service types is about the plan (`30`).
 fn unrepresented_statuses(answer: &Value) -> Vec<Value> {
     let rows = items(answer, "benefitsInformation");
     items(answer, "planStatus")
@@ -1147,20 +1150,29 @@ fn unrepresented_statuses(answer: &Value) -> Vec<Value> {
         .filter_map(|status| {
             let code = field(status, "statusCode")?;
             let details = field(status, "planDetails");
-            let carried = rows.iter().any(|row| {
-                field(row, "code").as_deref() == Some(code.as_ref())
-                    && (details.is_none() || field(row, "planCoverage") == details)
-            });
-            if carried {
+            let same_status: Vec<&Value> =
+                rows.iter().filter(|row| field(row, "code").as_deref() == Some(code.as_ref())).collect();
+            let types = strings(status, "serviceTypeCodes");
+            let row_types = |row: &Value| {
+                let types = strings(row, "serviceTypeCodes");
+                if types.is_empty() { vec!["30".to_owned()] } else { types }
+            };
+            let wanted = if types.is_empty() { vec!["30".to_owned()] } else { types.clone() };
+            let missing: Vec<String> =
+                wanted.into_iter().filter(|t| !same_status.iter().any(|row| row_types(row).contains(t))).collect();
+            let details_carried =
+                details.is_none() || same_status.iter().any(|row| field(row, "planCoverage") == details);
+            if missing.is_empty() && details_carried {
                 return None;
             }
+            let written = if missing.is_empty() { types } else { missing };
             let mut row = serde_json::Map::new();
             row.insert("code".into(), Value::String(code.into_owned()));
             if let Some(details) = details {
                 row.insert("planCoverage".into(), Value::String(details.into_owned()));
             }
-            if let Some(types) = status.get("serviceTypeCodes") {
-                row.insert("serviceTypeCodes".into(), types.clone());
+            if !written.is_empty() {
+                row.insert("serviceTypeCodes".into(), Value::Array(written.into_iter().map(Value::String).collect()));
             }
             Some(Value::Object(row))
         })
@@ -1180,7 +1192,8 @@ fn unrepresented_statuses(answer: &Value) -> Vec<Value> {
 /// * 2000C/2100C subscriber, then one 2000D/2100D per `dependents[]` entry: TRN (the inquiry's trace echoed as
 ///   `TRN*2` in the patient's loop, then the answer's own trace numbers), NM1 (the answer's names and member
 ///   ID, the inquiry's where the answer has none), REF (`planInformation` and the person's reference keys),
-///   N3/N4, AAA, DMG, INS (dependents: `relationToSubscriberCode`, else the inquiry's), HI, DTP
+///   N3/N4, AAA, DMG, INS (`relationToSubscriberCode`, or the request echo's `individualRelationshipCode`, else the
+///   inquiry's INS02), HI, DTP
 ///   (`planDateInformation`).
 /// * The patient's loop (the first dependent, else the subscriber) gets every `benefitsInformation` row as a
 ///   2110 loop: EB (codes as sent, or looked up from their descriptions), HSD, REF, DTP, AAA, MSG, III and

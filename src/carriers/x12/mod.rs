@@ -12,9 +12,13 @@
 //! - [`to_json`]: one 271 as eligibility v3 response JSON ([`eligibility_json`]), so the JSON normaliser
 //!   reads both wire formats; [`codes`] holds the code lists it describes codes with.
 //!
-//! API notes for other modules: the tokenizer API is as agreed, plus [`Segment::component`] (one component,
-//! 1-based), [`Segment::elements`], [`Segment::index`] (1-based position in the interchange, used in errors),
-//! [`Segment::raw`] and [`Segment::from_text`]. Segments are tied to their input's lifetime.
+//! API notes for other modules: the tokenizer API is as agreed (module `tokenizer`), plus
+//! [`Segment::component`] (one component, 1-based), [`Segment::elements`], [`Segment::index`] (1-based position
+//! in the interchange, used in errors), [`Segment::raw`], [`Segment::from_text`], [`read_delimiters`],
+//! [`Delimiters::validate`] and [`replace_invalid_utf8`] (for callers that prefer `?` in an ISO-8859-1 name to
+//! an error). Segments are tied to their input's lifetime. [`X12Reply`] has a third variant besides
+//! `Eligibility` and `Rejected`: [`X12Reply::Acknowledged`], an acknowledgement that refuses nothing (TA1 or 999
+//! `A`/`E`) with no 271 in the reply.
 //!
 //! Errors ([`X12Error`]) and warnings name segment ids and positions, never element values: those carry PHI.
 
@@ -37,7 +41,7 @@ pub use model::{
     StructureWarning, Trace, eligibility_271,
 };
 pub use to_json::{eligibility_json, eligibility_json_all};
-pub use tokenizer::{Delimiters, Segment, Segments, read_delimiters, segments};
+pub use tokenizer::{Delimiters, Segment, Segments, read_delimiters, replace_invalid_utf8, segments};
 
 /// Why X12 input could not be read. Messages name segment ids and positions (1-based, ISA is 1), never element
 /// values, which may be PHI.

@@ -764,3 +764,257 @@ impl<'a> Eligibility271<'a> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carriers::x12::parse;
+    use crate::carriers::x12::test_support::interchange;
+
+    /// Reads the only transaction of `text` into its loops.
+    fn read(text: &str) -> Eligibility271<'_> {
+        let parsed = parse(text.as_bytes()).expect("parses");
+        let transaction = parsed.transactions().next().expect("one transaction").clone();
+        eligibility_271(&transaction).expect("a 271")
+    }
+
+    const HEAD: [&str; 5] = [
+        "BHT*0022*11*REF1*20260115*0930",
+        "HL*1**20*1",
+        "NM1*PR*2*SYNTHETIC PAYER*****PI*SYN01",
+        "HL*2*1*21*1",
+        "NM1*1P*2*BLUEGRASS RECOVERY CLINIC*****XX*1234567893",
+    ];
+
+    fn with_head(rest: &[&'static str]) -> Vec<&'static str> {
+        HEAD.iter().copied().chain(rest.iter().copied()).collect()
+    }
+
+    #[test]
+    fn levels_nest_by_hl02_and_without_it_by_the_guide_order() {
+        // HL 3 names its parent; HL 4 (a dependent) omits HL02 and goes under the latest subscriber.
+        let text = interchange(
+            "271",
+            &with_head(&["HL*3*2*22*1", "NM1*IL*1*ROE*RAY****MI*SYN3", "HL*4**23*0", "NM1*03*1*ROE*KIT"]),
+        );
+
+        let answer = read(&text);
+
+        assert_eq!(answer.sources.len(), 1);
+        let receiver = &answer.sources[0].children[0];
+        let subscriber = &receiver.children[0];
+        assert_eq!(subscriber.children[0].code, LevelCode::Dependent);
+        assert_eq!(subscriber.children[0].name().and_then(NameLoop::entity_code), Some("03"));
+        assert!(answer.warnings.is_empty(), "{:?}", answer.warnings);
+        assert_eq!(answer.bht.and_then(|bht| bht.element(3)), Some("REF1"));
+    }
+
+    #[test]
+    fn an_hl_naming_an_unknown_parent_is_a_warning_and_attached_by_its_level_code() {
+        let text = interchange("271", &with_head(&["HL*3*99*22*0", "NM1*IL*1*ROE*RAY"]));
+
+        let answer = read(&text);
+
+        assert_eq!(answer.subscribers().len(), 1);
+        assert_eq!(answer.sources[0].children[0].children[0].id, "3");
+        assert_eq!(answer.warnings[0].reason, "HL02 names no earlier level");
+    }
+
+    #[test]
+    fn a_hostile_chain_of_thousands_of_levels_is_flattened_not_recursed() {
+        // Each HL names the previous one as parent: without the depth cap this would be 20 000 levels deep.
+        let segments: Vec<String> = (1..=20_000).map(|id| format!("HL*{id}*{}*22*1", id - 1)).collect();
+        let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let text = interchange("271", &refs);
+
+        let answer = read(&text);
+
+        assert_eq!(answer.levels().len(), 20_000);
+        let depth_of_first = {
+            let (mut depth, mut level) = (0, &answer.sources[0]);
+            while let Some(child) = level.children.first() {
+                depth += 1;
+                level = child;
+            }
+            depth
+        };
+        assert!(depth_of_first < MAX_DEPTH, "{depth_of_first}");
+        assert!(answer.warnings.iter().any(|w| w.reason.contains("deeper")));
+    }
+
+    #[test]
+    fn aaa_segments_are_kept_with_their_level_and_loop() {
+        let text = interchange(
+            "271",
+            &[
+                "HL*1**20*1",
+                "AAA*Y**42*R",
+                "NM1*PR*2*SYNTHETIC PAYER*****PI*SYN01",
+                "AAA*N**79*R",
+                "HL*2*1*21*1",
+                "NM1*1P*2*CLINIC*****XX*1234567893",
+                "AAA*N**43*C",
+                "HL*3*2*22*0",
+                "NM1*IL*1*ROE*RAY****MI*SYN3",
+                "AAA*N**72*C",
+                "EB*1**30",
+                "AAA*N**AG*C",
+            ],
+        );
+
+        let answer = read(&text);
+
+        let found: Vec<(Option<&str>, String)> =
+            answer.rejections().iter().map(|r| (r.reason_code, r.loop_id())).collect();
+        assert_eq!(
+            found,
+            [
+                (Some("42"), "2000A".to_owned()),
+                (Some("79"), "2100A".to_owned()),
+                (Some("43"), "2100B".to_owned()),
+                (Some("72"), "2100C".to_owned()),
+                (Some("AG"), "2110C".to_owned()),
+            ]
+        );
+        assert_eq!(answer.rejections()[0].follow_up, Some("R"));
+    }
+
+    #[test]
+    fn a_benefit_loop_keeps_every_segment_in_its_place() {
+        let text = interchange(
+            "271",
+            &with_head(&[
+                "HL*3*2*22*0",
+                "NM1*IL*1*ROE*RAY****MI*SYN3",
+                "EB*F*IND*AI^CJ*PR*PLAN*23*100*.2*VS*30*Y*N*HC:H0015:HQ*1:2",
+                "HSD*VS*30***22*1",
+                "REF*18*PLAN01*PLAN NAME",
+                "DTP*292*RD8*20260101-20261231",
+                "AAA*N**AG*C",
+                "MSG*FIRST MESSAGE",
+                "MSG*SECOND MESSAGE",
+                "III*ZZ*11",
+                "ZZZ*KEPT AS SENT",
+                "LS*2120",
+                "NM1*P3*1*HOLLY*PAT****XX*1234567893",
+                "N3*1 MAIN ST",
+                "N4*PADUCAH*KY*42001",
+                "PER*IC**TE*2705550100",
+                "PRV*PE*PXC*207Q00000X",
+                "NM1*Y2*2*SECOND ENTITY",
+                "LE*2120",
+            ]),
+        );
+
+        let answer = read(&text);
+
+        let benefit = &answer.subscribers()[0].benefits[0];
+        assert_eq!(benefit.code(), Some("F"));
+        assert_eq!(benefit.coverage_level(), Some("IND"));
+        assert_eq!(benefit.service_types().collect::<Vec<_>>(), ["AI", "CJ"]);
+        assert_eq!(benefit.insurance_type(), Some("PR"));
+        assert_eq!(benefit.plan_coverage(), Some("PLAN"));
+        assert_eq!(benefit.time_period(), Some("23"));
+        assert_eq!(benefit.amount(), Some("100"));
+        assert_eq!(benefit.percent(), Some(".2"));
+        assert_eq!(benefit.quantity_qualifier(), Some("VS"));
+        assert_eq!(benefit.quantity(), Some("30"));
+        assert_eq!(benefit.authorization_required(), Some("Y"));
+        assert_eq!(benefit.in_network(), Some("N"));
+        assert_eq!(benefit.procedure().collect::<Vec<_>>(), ["HC", "H0015", "HQ"]);
+        assert_eq!(benefit.diagnosis_pointers().collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(
+            (benefit.delivery.len(), benefit.references.len(), benefit.dates.len(), benefit.rejections.len()),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(benefit.messages.len(), 2);
+        assert_eq!(benefit.additional.len(), 1);
+        assert_eq!(benefit.other.iter().map(|s| s.id()).collect::<Vec<_>>(), ["ZZZ"]);
+        assert_eq!(benefit.related.len(), 2);
+        let pcp = &benefit.related[0];
+        assert_eq!((pcp.entity_code(), pcp.bracket), (Some("P3"), Some("2120")));
+        assert!(pcp.street.is_some() && pcp.city.is_some() && pcp.provider.is_some());
+        assert_eq!(pcp.contacts.len(), 1);
+        assert!(answer.warnings.is_empty(), "{:?}", answer.warnings);
+    }
+
+    #[test]
+    fn an_nm1_after_an_eb_without_ls_is_still_a_related_entity() {
+        let text = interchange(
+            "271",
+            &with_head(&["HL*3*2*22*0", "NM1*IL*1*ROE", "EB*R**30*MC", "NM1*PRP*2*KENTUCKY MEDICAID", "EB*1**30"]),
+        );
+
+        let answer = read(&text);
+
+        let subscriber = answer.subscribers()[0];
+        assert_eq!(subscriber.benefits.len(), 2);
+        assert_eq!(subscriber.benefits[0].related[0].last_or_organization_name(), Some("KENTUCKY MEDICAID"));
+        assert_eq!(subscriber.benefits[0].related[0].bracket, None);
+        assert_eq!(answer.warnings[0].reason, "related entity NM1 without LS");
+    }
+
+    #[test]
+    fn an_unclosed_ls_is_a_warning_and_the_next_eb_still_opens_a_loop() {
+        let text = interchange(
+            "271",
+            &with_head(&["HL*3*2*22*0", "NM1*IL*1*ROE", "EB*1**30", "LS*2120", "NM1*P3*1*HOLLY", "EB*B**AI***27*35"]),
+        );
+
+        let answer = read(&text);
+
+        assert_eq!(answer.subscribers()[0].benefits.len(), 2);
+        assert!(answer.warnings.iter().any(|w| w.segment == "EB" && w.reason.contains("LE")));
+    }
+
+    #[test]
+    fn a_270_reads_its_inquiries() {
+        let text = interchange(
+            "270",
+            &[
+                "BHT*0022*13*REF1*20260115*0930",
+                "HL*1**20*1",
+                "NM1*PR*2*PAYER*****PI*SYN01",
+                "HL*2*1*21*1",
+                "NM1*1P*2*CLINIC*****XX*1234567893",
+                "HL*3*2*22*0",
+                "TRN*1*TRACE1*9CLINIC",
+                "NM1*IL*1*ROE*RAY****MI*SYN3",
+                "DMG*D8*19800101",
+                "DTP*291*D8*20260115",
+                "EQ*30^AI",
+                "EQ*MH",
+            ],
+        );
+
+        let answer = read(&text);
+
+        let subscriber = answer.subscribers()[0];
+        assert_eq!(subscriber.inquiries.len(), 2);
+        assert_eq!(subscriber.inquiries[0].eq.repetitions(1).collect::<Vec<_>>(), ["30", "AI"]);
+        assert_eq!(subscriber.traces[0].reference, Some("TRACE1"));
+        assert_eq!(subscriber.name().and_then(|n| n.date("291")), Some((Some("D8"), Some("20260115"))));
+    }
+
+    #[test]
+    fn other_transaction_sets_are_refused_by_name() {
+        let text = interchange("999", &["AK1*HS*1"]);
+        let parsed = parse(text.as_bytes()).expect("parses");
+        let transaction = parsed.transactions().next().expect("one");
+
+        let error = eligibility_271(transaction).expect_err("not a 271");
+
+        assert_eq!(error, X12Error::WrongTransactionSet { expected: "271", found: "999".to_owned() });
+    }
+
+    #[test]
+    fn debug_output_of_the_tree_shows_no_names_or_member_ids() {
+        let text = interchange("271", &with_head(&["HL*3*2*22*0", "NM1*IL*1*BLUEGRASS*WILMA****MI*KYW99887766"]));
+
+        let answer = read(&text);
+        let debug = format!("{answer:?}");
+
+        assert!(debug.contains("NM1"));
+        assert!(!debug.contains("WILMA") && !debug.contains("KYW99887766"), "{debug}");
+    }
+}

@@ -595,3 +595,182 @@ fn benefit_json(benefit: &BenefitLoop<'_>) -> Value {
     put_array(&mut row, "aaaErrors", benefit.rejections.iter().map(rejection_json).collect());
     Value::Object(row)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carriers::eligibility_json::interpret_response;
+    use crate::carriers::x12::test_support::interchange;
+    use crate::carriers::x12::{X12Reply, read_reply};
+    use crate::domain::{AttemptResult, CoverageFinding};
+
+    const HEAD: [&str; 6] = [
+        "BHT*0022*11*REF1*20260115*0930",
+        "HL*1**20*1",
+        "NM1*PR*2*SYNTHETIC PAYER*****PI*SYN01",
+        "HL*2*1*21*1",
+        "NM1*1P*2*BLUEGRASS RECOVERY CLINIC*****XX*1234567893",
+        "HL*3*2*22*0",
+    ];
+
+    fn documents(rest: &[&str]) -> Vec<Value> {
+        let segments: Vec<&str> = HEAD.iter().copied().chain(rest.iter().copied()).collect();
+        let text = interchange("271", &segments);
+        let X12Reply::Eligibility(answers) = read_reply(text.as_bytes()).expect("readable") else {
+            panic!("not a 271")
+        };
+        answers.iter().flat_map(eligibility_json_all).collect()
+    }
+
+    fn document(rest: &[&str]) -> Value {
+        documents(rest).remove(0)
+    }
+
+    #[test]
+    fn an_aaa_inside_a_benefit_loop_stays_on_its_row_and_does_not_reject_the_member() {
+        let doc = document(&["NM1*IL*1*ROE*RAY****MI*SYN3", "EB*1**30", "EB*1**AG", "AAA*N**AG*C"]);
+
+        let (result, code) = interpret_response(200, None, &doc.to_string());
+
+        assert_eq!(doc["benefitsInformation"][1]["aaaErrors"][0]["code"], "AG");
+        assert!(doc.get("errors").is_none(), "{doc}");
+        assert!(matches!(result, AttemptResult::Answered(ref a) if a.finding == CoverageFinding::Active), "{result:?}");
+        assert_eq!(code, None);
+    }
+
+    #[test]
+    fn unknown_codes_are_kept_raw_and_service_type_labels_stay_aligned() {
+        let doc = document(&["NM1*IL*1*ROE", "EB*ZZ*QQQ*AI^Q9^MH*X9*PLAN*77*10*.5*ZZ*3*Q*Q"]);
+
+        let row = &doc["benefitsInformation"][0];
+        assert_eq!(row["code"], "ZZ");
+        assert!(row.get("name").is_none());
+        assert_eq!(row["coverageLevelCode"], "QQQ");
+        assert_eq!(row["serviceTypeCodes"], serde_json::json!(["AI", "Q9", "MH"]));
+        assert_eq!(row["serviceTypes"], serde_json::json!(["Substance Abuse", "Q9", "Mental Health"]));
+        assert_eq!(row["insuranceTypeCode"], "X9");
+        assert!(row.get("insuranceType").is_none());
+        assert_eq!(row["timeQualifierCode"], "77");
+        assert_eq!(row["quantityQualifierCode"], "ZZ");
+        assert_eq!(row["authOrCertIndicator"], "Q");
+        assert_eq!(row["inPlanNetworkIndicatorCode"], "Q");
+    }
+
+    #[test]
+    fn every_eb_element_has_its_v3_key() {
+        let doc = document(&[
+            "NM1*IL*1*ROE",
+            "EB*B*FAM*98*PR*GOLD PPO*27*25.50*.1*VS*12*N*Y*HC:99213:25*1",
+            "HSD*VS*12***34*1",
+            "REF*18*PLN7*GOLD",
+            "DTP*292*RD8*20260101-20261231",
+            "MSG*SPECIALIST VISITS",
+            "III*ZZ*11",
+        ]);
+
+        let row = &doc["benefitsInformation"][0];
+        let expected = serde_json::json!({
+            "code": "B", "name": "Co-Payment", "coverageLevelCode": "FAM", "coverageLevel": "Family",
+            "serviceTypeCodes": ["98"], "serviceTypes": ["Professional (Physician) Visit - Office"],
+            "insuranceTypeCode": "PR", "insuranceType": "Preferred Provider Organization (PPO)",
+            "planCoverage": "GOLD PPO", "timeQualifierCode": "27", "timeQualifier": "Visit",
+            "benefitAmount": "25.50", "benefitPercent": ".1", "quantityQualifierCode": "VS",
+            "quantityQualifier": "Visits", "benefitQuantity": "12", "authOrCertIndicator": "N",
+            "inPlanNetworkIndicatorCode": "Y", "inPlanNetworkIndicator": "Yes",
+            "compositeMedicalProcedureIdentifier": {
+                "productOrServiceIdQualifierCode": "HC", "procedureCode": "99213", "procedureModifiers": ["25"]
+            },
+            "diagnosisCodePointer": ["1"],
+            "benefitsServiceDelivery": [{
+                "quantityQualifierCode": "VS", "quantityQualifier": "Visits", "quantity": "12",
+                "timePeriodQualifierCode": "34", "timePeriodQualifier": "Month", "numOfPeriods": "1"
+            }],
+            "benefitsAdditionalInformation": {"planNumber": "PLN7", "planDescription": "GOLD"},
+            "benefitsDateInformation": {"benefit": "20260101-20261231"},
+            "additionalInformation": [{"description": "SPECIALIST VISITS"}],
+            "eligibilityAdditionalInformationList": [{"codeListQualifierCode": "ZZ", "industryCode": "11"}]
+        });
+        assert_eq!(row, &expected);
+    }
+
+    #[test]
+    fn secondary_payer_entities_carry_their_role_so_the_screening_can_ignore_them() {
+        let doc = document(&[
+            "NM1*IL*1*ROE",
+            "EB*1**30*PR*CHOICE",
+            "EB*R**30*MB",
+            "LS*2120",
+            "NM1*SEP*2*MEDICARE",
+            "LE*2120",
+        ]);
+
+        let facts = crate::carriers::json_summary::plan_facts(&doc);
+
+        let entity = &doc["benefitsInformation"][1]["benefitsRelatedEntities"][0];
+        assert_eq!(entity["entityIdentifier"], "Secondary Payer");
+        assert_eq!(entity["entityType"], "Non-Person Entity");
+        assert_eq!(facts.insurance_type_codes, ["PR"], "a secondary Medicare row is not evidence");
+    }
+
+    #[test]
+    fn a_batch_271_with_two_subscribers_gives_one_document_each() {
+        let docs = documents(&[
+            "NM1*IL*1*ROE*RAY****MI*SYN3",
+            "EB*1**30",
+            "HL*4*2*22*0",
+            "NM1*IL*1*DOE*KAY****MI*SYN4",
+            "EB*6**30",
+        ]);
+
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0]["subscriber"]["memberId"], "SYN3");
+        assert_eq!(docs[1]["subscriber"]["memberId"], "SYN4");
+        assert_eq!(docs[1]["planStatus"][0]["statusCode"], "6");
+        assert_eq!(docs[1]["payer"]["payorIdentification"], "SYN01");
+        assert_eq!(docs[1]["tradingPartnerServiceId"], "SYN01");
+    }
+
+    #[test]
+    fn a_271_with_only_a_source_level_rejection_still_names_the_payer_and_the_error() {
+        let segments = ["HL*1**20*0", "NM1*PR*2*SYNTHETIC PAYER*****PI*SYN01", "AAA*N**42*R"];
+        let text = interchange("271", &segments);
+        let X12Reply::Eligibility(answers) = read_reply(text.as_bytes()).expect("readable") else { panic!() };
+
+        let doc = eligibility_json(&answers[0]);
+
+        assert_eq!(doc["payer"]["name"], "SYNTHETIC PAYER");
+        assert_eq!(doc["errors"][0]["location"], "Loop 2100A");
+        assert!(doc.get("subscriber").is_none());
+        assert_eq!(doc["controlNumber"], "0001", "ST02 when there is no BHT");
+    }
+
+    #[test]
+    fn person_details_dates_and_references_map_to_their_keys() {
+        let doc = document(&[
+            "NM1*IL*1*ROE*RAY*Q**JR*MI*SYN3",
+            "REF*6P*GRP1*COAL MINERS UNION",
+            "REF*F6*HIC123",
+            "REF*ZZ*UNKNOWN QUALIFIER",
+            "N3*10 MAIN ST*APT 2",
+            "N4*PIKEVILLE*KY*41501",
+            "DMG*D8*19700101*F",
+            "INS*Y*18*001*25",
+            "HI*ABK:F1120*ABF:Z9189",
+            "DTP*307*RD8*20260101-20260131",
+            "DTP*307*D8*20990101",
+        ]);
+
+        let subscriber = &doc["subscriber"];
+        assert_eq!(subscriber["middleName"], "Q");
+        assert_eq!(subscriber["suffix"], "JR");
+        assert_eq!(subscriber["gender"], "F");
+        assert_eq!(subscriber["relationToSubscriber"], "Self");
+        assert_eq!(subscriber["address"]["address2"], "APT 2");
+        assert_eq!(subscriber["healthCareDiagnosisCodes"][1]["diagnosisCode"], "Z9189");
+        assert_eq!(doc["planInformation"]["groupNumber"], "GRP1");
+        assert_eq!(doc["planInformation"]["groupDescription"], "COAL MINERS UNION");
+        assert_eq!(doc["planInformation"]["hicNumber"], "HIC123");
+        assert_eq!(doc["planInformation"].as_object().map(Map::len), Some(3), "unknown qualifiers stay in the tree");
+        assert_eq!(doc["planDateInformation"]["eligibility"], "20260101-20260131", "the first DTP of a qualifier wins");
+    }
+}

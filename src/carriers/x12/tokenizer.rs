@@ -312,6 +312,36 @@ impl<'a> Iterator for Segments<'a> {
     }
 }
 
+/// The input with every byte that is not part of valid UTF-8 replaced by `?`, borrowed when it is valid already.
+///
+/// The tokenizer refuses non-UTF-8 segments (an error naming the segment). Some payers send ISO-8859-1 names
+/// (`MU\xD1OZ`); a caller that prefers a readable answer with `?` in such a name over no answer runs the
+/// input through this first. One byte becomes one byte, so the ISA's fixed offsets still hold.
+pub fn replace_invalid_utf8(input: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if std::str::from_utf8(input).is_ok() {
+        return std::borrow::Cow::Borrowed(input);
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut rest = input;
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(_) => {
+                out.extend_from_slice(rest);
+                break;
+            }
+            Err(error) => {
+                let valid = error.valid_up_to();
+                // An incomplete sequence at the very end has no `error_len`: replace what is left.
+                let bad = error.error_len().unwrap_or(rest.len().saturating_sub(valid)).max(1);
+                out.extend_from_slice(rest.get(..valid).unwrap_or_default());
+                out.extend(std::iter::repeat_n(b'?', bad));
+                rest = rest.get(valid + bad..).unwrap_or_default();
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The error for a segment that is not UTF-8, naming its id when the id itself is readable.
 fn not_utf8(bytes: &[u8], delimiters: Delimiters, index: usize) -> X12Error {
     let id_end = memchr::memchr(delimiters.element, bytes).unwrap_or(bytes.len());
@@ -440,6 +470,24 @@ mod tests {
     }
 
     #[test]
+    fn latin1_bytes_can_be_replaced_so_that_the_segment_reads_with_a_question_mark() {
+        let mut input = ISA_5010.as_bytes().to_vec();
+        input.extend_from_slice(b"NM1*IL*1*MU\xD1OZ*ANA~DMG*D8*19800101~\xE9\x80");
+
+        let cleaned = replace_invalid_utf8(&input);
+        let (_, tokens) = segments(&cleaned).expect("delimiters");
+        let read: Vec<Result<Segment<'_>, X12Error>> = tokens.collect();
+
+        assert_eq!(cleaned.len(), input.len(), "one byte for one byte");
+        let nm1 = read[1].as_ref().expect("readable now");
+        assert_eq!(nm1.element(3), Some("MU?OZ"));
+        assert_eq!(read[2].as_ref().map(|dmg| dmg.element(2)), Ok(Some("19800101")));
+        // The trailing bytes became `??`, a segment without terminator.
+        assert_eq!(read[3], Err(X12Error::UnterminatedSegment { index: 4 }));
+        assert!(matches!(replace_invalid_utf8(ISA_5010.as_bytes()), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn input_that_is_not_an_interchange_is_rejected() {
         assert_eq!(read_delimiters(b"{\"json\": true}").expect_err("an error"), X12Error::NotAnInterchange);
         assert_eq!(read_delimiters(b"").expect_err("an error"), X12Error::NotAnInterchange);
@@ -489,6 +537,16 @@ mod tests {
                             let _ = segment.repetitions(position).count();
                         }
                     }
+                }
+            }
+
+            #[test]
+            fn replacing_invalid_utf8_keeps_the_length_and_the_valid_text(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let cleaned = replace_invalid_utf8(&bytes);
+                prop_assert_eq!(cleaned.len(), bytes.len());
+                prop_assert!(std::str::from_utf8(&cleaned).is_ok());
+                if std::str::from_utf8(&bytes).is_ok() {
+                    prop_assert_eq!(&cleaned[..], &bytes[..]);
                 }
             }
 
