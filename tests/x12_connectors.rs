@@ -263,9 +263,10 @@ async fn a_core_envelope_with_a_wrong_rule_version_is_refused_with_the_rules_err
         .expect("sandbox answers");
     let status = reply.status().as_u16();
     let content_type = reply.headers()["content-type"].to_str().expect("ascii").to_owned();
-    let decoded = CoreEnvelope::decode(&content_type, reply.bytes().await.expect("body").to_vec(), &REQUIRED_RESPONSE_FIELDS)
-        .await
-        .expect("a CORE envelope comes back");
+    let decoded =
+        CoreEnvelope::decode(&content_type, reply.bytes().await.expect("body").to_vec(), &REQUIRED_RESPONSE_FIELDS)
+            .await
+            .expect("a CORE envelope comes back");
 
     // Assert
     assert_eq!(status, 400);

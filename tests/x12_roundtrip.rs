@@ -77,8 +77,9 @@ fn is_delimiter(c: char, d: &Delimiters) -> bool {
 // Strategies
 // ---------------------------------------------------------------------------------------------------------
 
-/// Characters X12 senders use as delimiters (and a few that occur in names: `-`, `'`, `.`), never a space.
-const DELIMITER_POOL: &[u8] = b"*|~^:>!+{}`\\#$&();<=?@[]_%-'.";
+/// Characters X12 senders use as delimiters (and `'`, `&`, `(`, `)`, which occur in names), never a space, `.`
+/// or `-` (which the builders refuse: amounts and date ranges need them).
+const DELIMITER_POOL: &[u8] = b"*|~^:>!+{}`\\#$&();<=?@[]_%'";
 
 /// A valid delimiter set: four (or three, without repetition) distinct characters from the pool; the segment
 /// terminator may also be a line feed.
@@ -613,5 +614,198 @@ fn the_third_party_change_healthcare_answers_survive_the_trip_through_a_271() {
         let after = without_statuses(summarise(&back));
         let before = expected_after_trip(&doc, &Delimiters::STANDARD, &after);
         assert!(after == before, "{name}: {}\n{text}", differences(&after, &before));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// (b) arbitrary benefit rows
+// ---------------------------------------------------------------------------------------------------------
+
+/// Free text as payers write it in plan names and messages, delimiter characters included.
+fn free_text() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9][A-Za-z0-9 ,.'()/&$%:*~^|!-]{0,40}"
+}
+
+fn one_of(values: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(values).prop_map(str::to_owned)
+}
+
+const SERVICE_TYPES: &[&str] = &["30", "AI", "AJ", "AK", "CJ", "MH", "CF", "CH", "A8", "BB", "A6", "98", "UC", "88"];
+const ROLES: &[&str] = &[
+    "Third-Party Administrator",
+    "Primary Care Provider",
+    "Payer",
+    "Primary Payer",
+    "Secondary Payer",
+    "Utilization Management Organization",
+    "Managed Care Organization",
+];
+
+/// A related entity (2120): a role, an organisation or a person, maybe a telephone number.
+fn related_entity() -> impl Strategy<Value = Value> {
+    (one_of(ROLES), free_text(), proptest::option::of("[A-Z][a-z]{1,10}"), proptest::option::of("[0-9]{10}")).prop_map(
+        |(role, name, first, phone)| {
+            let mut entity = serde_json::json!({
+                "entityIdentifier": role,
+                "entityType": if first.is_some() { "Person" } else { "Non-Person Entity" },
+                "entityName": name,
+            });
+            if let Some(first) = first {
+                entity["entityFirstname"] = Value::String(first);
+            }
+            if let Some(phone) = phone {
+                entity["contactInformation"] =
+                    serde_json::json!({ "contacts": [{ "communicationMode": "Telephone", "communicationNumber": phone }] });
+            }
+            entity
+        },
+    )
+}
+
+/// One benefit row with its codes described as the reader describes them.
+fn benefit_row() -> impl Strategy<Value = Value> {
+    let code = one_of(&["1", "6", "A", "B", "C", "G", "F", "I", "P", "R", "D", "L"]);
+    let service_types = proptest::collection::btree_set(one_of(SERVICE_TYPES), 0..4);
+    let figures = (
+        proptest::option::of("[0-9]{1,5}(\\.[0-9]{1,2})?"),
+        proptest::option::of(prop_oneof!["0\\.[0-9]{1,2}", "\\.[0-9]{1,2}", Just("1".to_owned())]),
+        proptest::option::of((one_of(&["VS", "DY", "HS", "P6"]), "[1-9][0-9]{0,2}")),
+        proptest::option::of((one_of(&["VS", "DY"]), "[1-9][0-9]{0,2}", one_of(&["21", "22", "23", "29", "34"]))),
+    );
+    let qualifiers = (
+        proptest::option::of(one_of(&["IND", "FAM", "EMP", "ESP", "CHD"])),
+        proptest::option::of(one_of(&["PR", "HM", "PS", "C1", "EP", "MC", "MA", "HN"])),
+        proptest::option::of(one_of(&["23", "29", "24", "27", "22", "32", "33"])),
+        proptest::option::of(one_of(&["Y", "N", "U"])),
+        proptest::option::of(one_of(&["Y", "N", "W"])),
+    );
+    let texts = (
+        proptest::option::of(free_text()),
+        proptest::collection::vec(free_text(), 0..3),
+        proptest::option::of(related_entity()),
+        proptest::option::of(one_of(&["20260101-20261231", "20260101", "20250101-20251231"])),
+    );
+    (code, service_types, figures, qualifiers, texts).prop_map(
+        |(code, types, (amount, percent, quantity, delivery), (level, insurance, time, auth, network), texts)| {
+            let (plan, messages, entity, dates) = texts;
+            let mut row = serde_json::Map::new();
+            let mut put = |key: &str, value: Option<String>| {
+                if let Some(value) = value {
+                    row.insert(key.to_owned(), Value::String(value));
+                }
+            };
+            put("name", codes::eligibility_code(&code).map(str::to_owned));
+            put("code", Some(code));
+            put("coverageLevel", level.as_deref().and_then(codes::coverage_level).map(str::to_owned));
+            put("coverageLevelCode", level);
+            put("insuranceType", insurance.as_deref().and_then(codes::insurance_type).map(str::to_owned));
+            put("insuranceTypeCode", insurance);
+            put("planCoverage", plan);
+            put("timeQualifier", time.as_deref().and_then(codes::time_period).map(str::to_owned));
+            put("timeQualifierCode", time);
+            put("benefitAmount", amount);
+            put("benefitPercent", percent);
+            if let Some((qualifier, quantity)) = quantity {
+                put("quantityQualifier", codes::quantity_qualifier(&qualifier).map(str::to_owned));
+                put("quantityQualifierCode", Some(qualifier));
+                put("benefitQuantity", Some(quantity));
+            }
+            put("authOrCertIndicator", auth);
+            put("inPlanNetworkIndicator", network.as_deref().and_then(codes::yes_no).map(str::to_owned));
+            put("inPlanNetworkIndicatorCode", network);
+            if !types.is_empty() {
+                let labels: Vec<Value> =
+                    types.iter().map(|t| Value::String(codes::service_type(t).unwrap_or(t).to_owned())).collect();
+                row.insert("serviceTypeCodes".into(), Value::Array(types.into_iter().map(Value::String).collect()));
+                row.insert("serviceTypes".into(), Value::Array(labels));
+            }
+            if let Some((qualifier, quantity, period)) = delivery {
+                row.insert(
+                    "benefitsServiceDelivery".into(),
+                    serde_json::json!([{
+                        "quantityQualifierCode": qualifier,
+                        "quantityQualifier": codes::quantity_qualifier(&qualifier),
+                        "quantity": quantity,
+                        "timePeriodQualifierCode": period,
+                        "timePeriodQualifier": codes::time_period(&period),
+                    }]),
+                );
+            }
+            if !messages.is_empty() {
+                let info: Vec<Value> = messages.into_iter().map(|m| serde_json::json!({ "description": m })).collect();
+                row.insert("additionalInformation".into(), Value::Array(info));
+            }
+            if let Some(entity) = entity {
+                row.insert("benefitsRelatedEntity".into(), entity);
+            }
+            if let Some(dates) = dates {
+                row.insert("benefitsDateInformation".into(), serde_json::json!({ "plan": dates }));
+            }
+            Value::Object(row)
+        },
+    )
+}
+
+/// An answer around `rows`: payer, provider, subscriber (and maybe a dependent patient), plan information and
+/// dates, and `planStatus` as a 271 reader derives it (one entry per status row).
+fn answer(rows: Vec<Value>, dependent: bool) -> Value {
+    let statuses: Vec<Value> = rows
+        .iter()
+        .filter(|row| row["code"].as_str().is_some_and(|c| ("1"..="8").contains(&c) && c.len() == 1))
+        .map(|row| {
+            let mut status = serde_json::json!({
+                "statusCode": row["code"],
+                "status": row["name"],
+            });
+            if let Some(plan) = row.get("planCoverage") {
+                status["planDetails"] = plan.clone();
+            }
+            if let Some(types) = row.get("serviceTypeCodes") {
+                status["serviceTypeCodes"] = types.clone();
+            }
+            status
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "controlNumber": "123456789",
+        "payer": { "name": "Bluegrass Health Plan", "payorIdentification": "00660" },
+        "provider": { "providerName": "Bluegrass Recovery IOP", "npi": "1234567893" },
+        "subscriber": { "memberId": "ACT100001", "firstName": "JORDAN", "lastName": "SAMPLE", "dateOfBirth": "19880412" },
+        "planInformation": { "groupNumber": "KY45P0123", "groupDescription": "Louisville Sample Employers" },
+        "planDateInformation": { "plan": "20260101-20261231", "eligibilityBegin": "20230301" },
+        "benefitsInformation": rows,
+    });
+    if !statuses.is_empty() {
+        doc["planStatus"] = Value::Array(statuses);
+    }
+    if dependent {
+        doc["dependents"] = serde_json::json!([{
+            "firstName": "RILEY", "lastName": "SAMPLE", "dateOfBirth": "20100505",
+            "relationToSubscriberCode": "19", "relationToSubscriber": "Child",
+        }]);
+    }
+    doc
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_benefit_rows_summarise_the_same_after_a_271(
+        rows in proptest::collection::vec(benefit_row(), 1..12),
+        dependent in any::<bool>(),
+        delimiters in delimiters(),
+        newline in any::<bool>(),
+    ) {
+        let doc = answer(rows, dependent);
+        let inquiry = sample_inquiry(dependent);
+        let envelope = Envelope { delimiters, newline_after_segment: newline, ..inquiry.envelope.reply() };
+
+        let (text, back) = through_271(&doc, &inquiry, &envelope);
+
+        let after = summarise(&back);
+        let before = summarise(&described(&cleaned(&doc, &delimiters)));
+        prop_assert!(after == before, "{}\n{text}", differences(&after, &before));
+        prop_assert_eq!(&back["payer"]["payorIdentification"], &Value::String("00660".into()));
     }
 }

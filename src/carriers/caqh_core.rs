@@ -193,16 +193,8 @@ impl CoreEnvelope {
 }
 
 /// The fields a real-time request must carry (the credentials are checked by the receiver's own rules).
-pub const REQUIRED_REQUEST_FIELDS: [&str; 8] = [
-    "PayloadType",
-    "ProcessingMode",
-    "PayloadID",
-    "TimeStamp",
-    "SenderID",
-    "ReceiverID",
-    "CORERuleVersion",
-    "Payload",
-];
+pub const REQUIRED_REQUEST_FIELDS: [&str; 8] =
+    ["PayloadType", "ProcessingMode", "PayloadID", "TimeStamp", "SenderID", "ReceiverID", "CORERuleVersion", "Payload"];
 
 /// The fields a real-time response must carry. `Payload` may be empty when the envelope was refused.
 pub const REQUIRED_RESPONSE_FIELDS: [&str; 3] = ["PayloadID", "CORERuleVersion", "ErrorCode"];
@@ -418,7 +410,7 @@ mod tests {
         let (content_type, body) = envelope.encode();
 
         // Act
-        let error = CoreEnvelope::decode(&content_type, body, &REQUIRED_REQUEST_FIELDS).await.unwrap_err();
+        let error = CoreEnvelope::decode(&content_type, body, &REQUIRED_REQUEST_FIELDS).await.expect_err("refused");
 
         // Assert
         assert!(matches!(error, CoreEnvelopeError::MissingField("PayloadID")), "{error}");
@@ -426,7 +418,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_that_is_not_multipart_is_refused() {
-        let error = CoreEnvelope::decode("application/json", b"{}".to_vec(), &[]).await.unwrap_err();
+        let error = CoreEnvelope::decode("application/json", b"{}".to_vec(), &[]).await.expect_err("refused");
         assert!(matches!(error, CoreEnvelopeError::NotMultipart));
     }
 

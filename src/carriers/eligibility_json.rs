@@ -18,8 +18,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use super::aaa::{self, AaaClass, ApplicantField};
-use super::json_summary::{self, array, text};
 use super::http;
+use super::json_summary::{self, array, text};
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
 use crate::domain::ControlNumbers;
 use crate::domain::{

@@ -73,7 +73,8 @@ pub fn interpret_x12(
         X12Reply::Rejected(acknowledgement) => rejection(&acknowledgement),
         X12Reply::Acknowledged(acknowledgement) => {
             // Accepted, but no answer: a real-time exchange must carry the 271 itself.
-            let detail = format!("the carrier acknowledged the 270 without answering it: {}", acknowledgement.describe());
+            let detail =
+                format!("the carrier acknowledged the 270 without answering it: {}", acknowledgement.describe());
             (failed(AttemptResultClass::InvalidResponse, detail), Some(acknowledgement.error_code()))
         }
         X12Reply::Eligibility(answers) => {

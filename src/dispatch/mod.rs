@@ -262,7 +262,12 @@ impl Dispatcher {
     }
 
     /// The question for one call: `service_types` are the codes this call asks.
-    fn query<'a>(&'a self, work: &'a ClaimedWork, attempt_number: u32, service_types: &'a [&'a str]) -> EligibilityQuery<'a> {
+    fn query<'a>(
+        &'a self,
+        work: &'a ClaimedWork,
+        attempt_number: u32,
+        service_types: &'a [&'a str],
+    ) -> EligibilityQuery<'a> {
         EligibilityQuery {
             verification_id: work.verification_id,
             attempt_number,

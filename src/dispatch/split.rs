@@ -163,7 +163,8 @@ mod tests {
         assert_eq!(answer.summary.category("MH").and_then(|c| c.in_network.copay_cents), Some(3000));
         assert_eq!(combined.latency, Duration::from_millis(300), "the calls ran at the same time");
         assert_eq!(combined.control_numbers.transaction.as_deref(), Some("ctl-30"));
-        let requests: Vec<String> = serde_json::from_str(combined.raw_request.as_deref().unwrap_or("[]")).unwrap();
+        let requests: Vec<String> =
+            serde_json::from_str(combined.raw_request.as_deref().unwrap_or("[]")).expect("a JSON array");
         assert_eq!(requests, vec!["request 30", "request AI", "request MH"]);
     }
 

@@ -82,9 +82,7 @@ fn sandbox_request(inquiry: &Inquiry270) -> SandboxRequest {
         first_name: person.first_name.clone(),
         last_name: Some(person.last_name.clone()),
         middle_name: person.middle_name.clone(),
-        date_of_birth: person
-            .date_of_birth
-            .map(|d| format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())),
+        date_of_birth: person.date_of_birth.map(|d| format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())),
         gender: person.gender.clone(),
         group_number: person.group_number.clone(),
         individual_relationship_code: person.relationship_code.clone(),

@@ -102,8 +102,14 @@ async fn a_carrier_answering_one_service_type_per_request_is_asked_separately_an
     assert_eq!(verification.outcome(), VerificationOutcome::CoverageActive);
     assert_eq!((app.sandbox_requests)(), 3, "30, AI and MH asked in separate requests");
     assert_eq!(verification.attempts.len(), 1, "one attempt holds the three exchanges");
-    let codes: Vec<&str> =
-        verification.benefits.as_ref().expect("summary").categories.iter().map(|c| c.service_type_code.as_str()).collect();
+    let codes: Vec<&str> = verification
+        .benefits
+        .as_ref()
+        .expect("summary")
+        .categories
+        .iter()
+        .map(|c| c.service_type_code.as_str())
+        .collect();
     for code in ["30", "AI", "MH"] {
         assert!(codes.contains(&code), "{code} in {codes:?}");
     }

@@ -125,7 +125,8 @@ impl Envelope {
     }
 
     /// True when the builders can write with these delimiters: [`Delimiters::validate`] accepts them and none
-    /// is a space (spaces pad the ISA and occur in names). The builders write with [`Delimiters::STANDARD`]
+    /// is a space (spaces pad the ISA and occur in names), `.` (decimal amounts) or `-` (date ranges); element,
+    /// component and repetition separators are not whitespace. The builders write with [`Delimiters::STANDARD`]
     /// instead of unusable delimiters, so the output always tokenizes.
     pub fn delimiters_usable(&self) -> bool {
         usable(&self.delimiters)
@@ -137,6 +138,10 @@ fn usable(delimiters: &Delimiters) -> bool {
     all.extend(delimiters.repetition);
     delimiters.validate().is_ok()
         && !all.contains(&b' ')
+        // The data of these transactions needs them: `.` in amounts and percentages (R type), `-` in date
+        // ranges (RD8).
+        && !all.contains(&b'.')
+        && !all.contains(&b'-')
         // The tokenizer refuses whitespace as element or component separator; a line break can end segments.
         && !delimiters.element.is_ascii_whitespace()
         && !delimiters.component.is_ascii_whitespace()
@@ -1785,7 +1790,9 @@ mod tests {
         let (request, provider) = (sample_request(), provider());
         let clash = Delimiters { element: b'*', repetition: Some(b'*'), component: b':', segment: b'~' };
         let letters = Delimiters { element: b'A', repetition: None, component: b':', segment: b'~' };
-        for delimiters in [clash, letters] {
+        let hyphen = Delimiters { element: b'-', ..Delimiters::STANDARD };
+        let period = Delimiters { component: b'.', ..Delimiters::STANDARD };
+        for delimiters in [clash, letters, hyphen, period] {
             let envelope = Envelope { delimiters, ..Envelope::new("A", "B") };
             assert!(!envelope.delimiters_usable());
 
