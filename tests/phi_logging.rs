@@ -66,6 +66,30 @@ fn canary_form(member_id: &str, carrier: &str, plan_type: PlanType) -> pb::Submi
     message
 }
 
+/// Two X12 routes on the test's simulator: raw X12 (Anthem) and CAQH CORE, one service type per request (Cigna).
+fn x12_directory(base_url: &str) -> String {
+    format!(
+        r#"
+        [[carriers]]
+        id = "anthem"
+        display_name = "Anthem Blue Cross Blue Shield"
+        payer_ids = ["00660"]
+        format = "x12_raw_json"
+        base_url = "{base_url}"
+        request_timeout = "2s"
+
+        [[carriers]]
+        id = "cigna"
+        display_name = "Cigna"
+        payer_ids = ["62308"]
+        format = "caqh_core"
+        base_url = "{base_url}/core/realtime"
+        one_service_type_per_request = true
+        request_timeout = "2s"
+        "#
+    )
+}
+
 /// Submits canary PHI through every path: each sandbox scenario, a refusal, invalid input, a conflict, a list.
 async fn exercise_every_path(app: &helpers::TestApp, member_ids: &[&str]) {
     for member_id in member_ids.iter().copied() {
@@ -103,6 +127,18 @@ async fn canary_phi_never_appears_in_the_logs() {
         app.shutdown().await;
     }
 
+    // The X12 wire formats too: raw X12 for Anthem, CAQH CORE asked one service type per request for Cigna.
+    if let Some(app) = helpers::spawn_app_with_directory(Backend::Sqlite, helpers::test_settings(), x12_directory).await
+    {
+        exercise_every_path(&app, &member_ids).await;
+        for member_id in ["ACTQX7712", "NFQX7713", "MAQX7714"] {
+            let response = app.submit(canary_form(member_id, "Cigna", PlanType::Employer)).await;
+            let id = response.expect("submit").verification.expect("v").id;
+            app.wait_until_final(&id).await;
+        }
+        app.shutdown().await;
+    }
+
     // A field value written the way a leak would be written: proves the capture sees field values.
     tracing::info!(probe = "capture-probe-7741", "probe");
 
@@ -117,6 +153,7 @@ async fn canary_phi_never_appears_in_the_logs() {
     canaries.push(PHONE_DIGITS.into());
     canaries.push("555-0199".into());
     canaries.extend(member_ids.iter().map(|m| m.to_string()));
+    canaries.extend(["ACTQX7712", "NFQX7713", "MAQX7714"].map(String::from));
     canaries.push("QX77".into());
     for canary in canaries {
         assert!(!logs.contains(&canary.to_lowercase()), "PHI canary {canary:?} found in the logs");
