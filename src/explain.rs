@@ -154,7 +154,8 @@ fn asked_code(answer: &EligibilityAnswer) -> String {
 }
 
 fn explain_x12(input: &[u8], screener: &Screener) -> Vec<AnswerReport> {
-    match x12::read_reply(input) {
+    let input = x12::replace_invalid_utf8(input);
+    match x12::read_reply(&input) {
         Err(error) => vec![failure("X12", "invalid_response", format!("not readable as X12: {error}"), None)],
         Ok(X12Reply::Rejected(acknowledgement)) => vec![failure(
             "acknowledgement",

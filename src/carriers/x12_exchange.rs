@@ -62,7 +62,10 @@ pub fn interpret_x12(
     sent: &X12Request,
 ) -> (AttemptResult, Option<String>) {
     let failed = |class, detail: String| AttemptResult::Failed { class, detail, retry_after: None };
-    let reply = match x12::read_reply(body) {
+    // Payers that write names in ISO-8859-1 send bytes that are not UTF-8: replace them (one byte for one, so
+    // fixed-width segments keep their shape) rather than refuse the whole answer.
+    let body = x12::replace_invalid_utf8(body);
+    let reply = match x12::read_reply(&body) {
         Ok(reply) => reply,
         Err(error) => {
             let detail = format!("the carrier's X12 answer could not be read: {error}");

@@ -900,7 +900,10 @@ impl Writer {
                 _ => raw.clone().into_owned(),
             };
             let (format, value) = match compact.len() {
-                16 if raw.len() == 21 => ("RD8", format!("{}-{}", &compact[..8], &compact[8..])),
+                // Slicing at 8 is safe: all 16 bytes are ASCII digits.
+                16 if raw.len() == 21 && compact.bytes().all(|b| b.is_ascii_digit()) => {
+                    ("RD8", format!("{}-{}", &compact[..8], &compact[8..]))
+                }
                 17 => ("RD8", compact),
                 _ => ("D8", compact),
             };
@@ -1961,5 +1964,193 @@ mod tests {
         let garbage = build_999_rejection(b"not x12", &crate::carriers::x12::X12Error::NotAnInterchange);
         assert!(garbage.contains("~AK1*HS*0*005010X279A1~AK2*270*0000~"), "{garbage}");
         assert!(garbage.contains("~IK5*R*5~"), "{garbage}");
+    }
+
+    /// The inquiry the 271 tests answer: the sample request's 270, read back.
+    fn inquiry() -> Inquiry270 {
+        let (request, provider) = (sample_request(), provider());
+        let text = build_270(
+            &query(&request, &provider, &["30", "AI"]),
+            &Envelope::new("BLUEGRASSIOP", "00660"),
+            &control(),
+            datetime!(2026-03-02 09:05 UTC),
+        );
+        crate::carriers::x12::inquiry::read_270(text.as_bytes()).expect("the sample 270 reads")
+    }
+
+    fn answer_271(answer: &Value) -> String {
+        let inquiry = inquiry();
+        build_271_from_json(answer, &inquiry, &inquiry.envelope.reply(), &control())
+    }
+
+    #[test]
+    fn a_271_echoes_the_inquiry_and_writes_each_benefit_row() {
+        let answer = serde_json::json!({
+            "payer": { "name": "Anthem Blue Cross and Blue Shield Kentucky", "payorIdentification": "00660" },
+            "subscriber": { "memberId": "ACT100001", "firstName": "JORDAN", "lastName": "SAMPLE",
+                            "dateOfBirth": "19880412", "gender": "F" },
+            "planInformation": { "groupNumber": "KY45P0123", "groupDescription": "Louisville Sample Employers" },
+            "planDateInformation": { "plan": "2026-01-01-2026-12-31" },
+            "benefitsInformation": [
+                { "code": "B", "serviceTypeCodes": ["AI", "CJ"], "benefitAmount": "35", "timeQualifier": "Visit",
+                  "inPlanNetworkIndicatorCode": "Y", "authOrCertIndicator": "Y",
+                  "additionalInformation": [{ "description": "IOP, per visit" }] },
+                { "code": "1", "serviceTypeCodes": ["MH"],
+                  "benefitsRelatedEntity": { "entityIdentifier": "Third-Party Administrator",
+                                             "entityType": "Non-Person Entity",
+                                             "entityName": "Carelon Behavioral Health",
+                                             "contactInformation": { "contacts": [
+                                                 { "communicationMode": "Telephone", "communicationNumber": "8005550199" }
+                                             ] } } },
+                { "name": "Limitations", "serviceTypeCodes": ["AI"],
+                  "benefitsServiceDelivery": [{ "quantityQualifier": "Visits", "quantity": "30",
+                                                "timePeriodQualifier": "Calendar Year" }] }
+            ]
+        });
+
+        let text = answer_271(&answer);
+
+        let segments = segments_of(&text, '~');
+        let body: Vec<&str> = segments[3..segments.len() - 3].to_vec();
+        assert_eq!(
+            body,
+            [
+                "BHT*0022*11*0101*20260302*0905",
+                "HL*1**20*1",
+                "NM1*PR*2*Anthem Blue Cross and Blue Shield Kentucky*****PI*00660",
+                "HL*2*1*21*1",
+                "NM1*1P*2*BLUEGRASS RECOVERY IOP*****XX*1234567893",
+                "HL*3*2*22*0",
+                "TRN*2*123456789*9123456789",
+                "NM1*IL*1*SAMPLE*JORDAN****MI*ACT100001",
+                "REF*6P*KY45P0123*Louisville Sample Employers",
+                "DMG*D8*19880412*F",
+                "DTP*291*RD8*20260101-20261231",
+                "EB*B**AI^CJ***27*35****Y*Y",
+                "MSG*IOP, per visit",
+                "EB*1**MH",
+                "LS*2120",
+                "NM1*2B*2*Carelon Behavioral Health",
+                "PER*IC**TE*8005550199",
+                "LE*2120",
+                "EB*F**AI",
+                "HSD*VS*30***23",
+            ]
+        );
+        assert_eq!(segments[segments.len() - 3], "SE*22*0101", "ST, 20 segments, SE");
+    }
+
+    #[test]
+    fn a_payer_that_cannot_answer_ends_the_271_after_its_own_loop() {
+        let answer = serde_json::json!({
+            "payer": { "name": "Humana", "payorIdentification": "61101",
+                       "aaaErrors": [{ "field": "AAA", "code": "42", "followupAction": "Resubmission Allowed",
+                                       "location": "Loop 2100A" }] },
+            "errors": [{ "field": "AAA", "code": "42", "followupAction": "Resubmission Allowed",
+                         "location": "Loop 2100A" }]
+        });
+
+        let text = answer_271(&answer);
+
+        let segments = segments_of(&text, '~');
+        assert_eq!(
+            &segments[4..segments.len() - 2],
+            ["HL*1**20*0", "NM1*PR*2*Humana*****PI*61101", "AAA*Y**42*R", "SE*6*0101"],
+            "the AAA once, with its follow-up code"
+        );
+    }
+
+    #[test]
+    fn member_errors_go_in_the_member_loop_by_location_and_clearinghouse_errors_to_the_payer() {
+        let located = serde_json::json!({
+            "subscriber": { "memberId": "NF1" },
+            "errors": [{ "code": "75", "followupAction": "C", "location": "Loop 2100C" }]
+        });
+        let unlocated = serde_json::json!({ "errors": [{ "code": "33", "followupAction": "C" }] });
+
+        let member = segments_of(&answer_271(&located), '~').into_iter().map(str::to_owned).collect::<Vec<_>>();
+        let clearinghouse =
+            segments_of(&answer_271(&unlocated), '~').into_iter().map(str::to_owned).collect::<Vec<_>>();
+
+        let nm1 = member.iter().position(|s| s.starts_with("NM1*IL")).expect("the subscriber's NM1");
+        let dmg = member.iter().position(|s| s.starts_with("DMG")).expect("the subscriber's DMG");
+        let aaa = member.iter().position(|s| s == "AAA*N**75*C").expect("the AAA");
+        assert!(nm1 < aaa && aaa < dmg, "2100C order NM1, AAA, DMG: {member:?}");
+        assert!(!clearinghouse.iter().any(|s| s.starts_with("HL*2")), "{clearinghouse:?}");
+        assert!(clearinghouse.contains(&"AAA*N**33*C".to_owned()), "{clearinghouse:?}");
+    }
+
+    #[test]
+    fn plan_status_entries_no_row_carries_become_status_rows() {
+        let answer = serde_json::json!({
+            "subscriber": { "memberId": "ACT100001" },
+            "planStatus": [
+                { "statusCode": "1", "planDetails": "Humana National POS", "serviceTypeCodes": ["30", "CF"] },
+                { "statusCode": "6", "planDetails": "Humana National POS", "serviceTypeCodes": ["A6"] }
+            ],
+            "benefitsInformation": [
+                { "code": "1", "serviceTypeCodes": ["30"], "planCoverage": "Humana National POS" }
+            ]
+        });
+
+        let text = answer_271(&answer);
+
+        let ebs: Vec<&str> = segments_of(&text, '~').into_iter().filter(|s| s.starts_with("EB")).collect();
+        assert_eq!(
+            ebs,
+            ["EB*1**30**Humana National POS", "EB*1**CF**Humana National POS", "EB*6**A6**Humana National POS"]
+        );
+    }
+
+    #[test]
+    fn a_dependent_answer_puts_the_benefits_and_the_trace_in_the_dependent_loop() {
+        let answer = serde_json::json!({
+            "subscriber": { "memberId": "ACT100001", "firstName": "PAT", "lastName": "SAMPLE" },
+            "dependents": [{ "firstName": "RILEY", "lastName": "SAMPLE", "dateOfBirth": "20100505",
+                             "relationToSubscriberCode": "19" }],
+            "benefitsInformation": [{ "code": "1", "serviceTypeCodes": ["30"] }]
+        });
+
+        let text = answer_271(&answer);
+
+        let segments = segments_of(&text, '~');
+        let dependent = segments.iter().position(|s| *s == "HL*4*3*23*0").expect("the dependent level");
+        assert_eq!(
+            &segments[dependent..dependent + 6],
+            [
+                "HL*4*3*23*0",
+                "TRN*2*123456789*9123456789",
+                "NM1*03*1*SAMPLE*RILEY",
+                "DMG*D8*20100505",
+                "INS*N*19",
+                "EB*1**30"
+            ]
+        );
+        assert!(segments.contains(&"HL*3*2*22*1"));
+        assert_eq!(segments.iter().filter(|s| s.starts_with("TRN")).count(), 1);
+    }
+
+    #[test]
+    fn an_answer_that_is_not_an_object_gives_the_inquirys_parties_without_benefits() {
+        let text = answer_271(&Value::Null);
+
+        let segments = segments_of(&text, '~');
+        assert!(segments.contains(&"NM1*IL*1*SAMPLE*JORDAN****MI*ACT100001"), "{segments:?}");
+        assert!(segments.contains(&"NM1*PR*2*ANTHEM BLUE CROSS BLUE SHIELD*****PI*00660"), "{segments:?}");
+        assert!(!segments.iter().any(|s| s.starts_with("EB")));
+    }
+
+    #[test]
+    fn descriptions_are_turned_back_into_the_reader_codes() {
+        assert_eq!(ENTITY_IDENTIFIERS.code("Third-Party Administrator").as_deref(), Some("2B"));
+        assert_eq!(ENTITY_IDENTIFIERS.code("third party administrator").as_deref(), Some("2B"));
+        assert_eq!(QUANTITY_QUALIFIERS.code("Visits").as_deref(), Some("VS"));
+        assert_eq!(TIME_PERIODS.code("Calendar Year").as_deref(), Some("23"));
+        assert_eq!(TIME_PERIODS.code("23").as_deref(), Some("23"));
+        assert_eq!(DATE_KEYS.code("planBegin").as_deref(), Some("346"));
+        assert_eq!(reference_qualifier("medicaidRecepientIdNumber").as_deref(), Some("NQ"));
+        assert_eq!(reference_qualifier("patientAccountNumber").as_deref(), Some("EJ"));
+        assert_eq!(reference_qualifier("firstName"), None);
+        assert_eq!(ENTITY_IDENTIFIERS.code("Origin Carrier"), None);
     }
 }

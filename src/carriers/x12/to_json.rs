@@ -14,7 +14,7 @@
 //!   `benefitsAdditionalInformation`, DTP → `benefitsDateInformation`, MSG → `additionalInformation`, III →
 //!   `eligibilityAdditionalInformationList`, 2120 NM1 → `benefitsRelatedEntity` (the first, as Change Healthcare
 //!   sends it) and `benefitsRelatedEntities` (all, as Stedi sends them)); status rows (EB01 `1`-`8`) also →
-//!   `planStatus[]`; 2100 REF → `planInformation` (the patient's first, then the subscriber's); 2100 DTP →
+//!   `planStatus[]` (one entry per status row); 2100 REF → `planInformation` (the patient's first, then the subscriber's); 2100 DTP →
 //!   `planDateInformation` (same order; `CCYYMMDD` or `CCYYMMDD-CCYYMMDD` as sent).
 //! * AAA: 2000A/2100A → `payer.aaaErrors`, 2100B → `provider.aaaErrors`, 2000C/2100C →
 //!   `subscriber.aaaErrors`, 2000D/2100D → `dependents[].aaaErrors`, and all of these again in `errors[]` (as
@@ -149,8 +149,7 @@ fn document(answer: &Eligibility271<'_>, path: &Path<'_, '_>) -> Value {
     if !dates.is_empty() {
         doc.insert("planDateInformation".into(), Value::Object(dates));
     }
-    let statuses: Vec<Value> = patient.benefits.iter().filter_map(plan_status_json).collect();
-    put_array(&mut doc, "planStatus", statuses);
+    put_array(&mut doc, "planStatus", plan_statuses_json(&patient.benefits));
     let rows: Vec<Value> = patient.benefits.iter().map(benefit_json).collect();
     put_array(&mut doc, "benefitsInformation", rows);
     put_errors(&mut doc, errors);
@@ -471,16 +470,23 @@ fn service_types_json(benefit: &BenefitLoop<'_>) -> (Vec<Value>, Vec<Value>) {
         .unzip()
 }
 
-/// A status row (EB01 `1`-`8`) as a `planStatus` entry.
-fn plan_status_json(benefit: &BenefitLoop<'_>) -> Option<Value> {
-    let code = benefit.code().filter(|code| is_status_code(code))?;
-    let mut status = Map::new();
-    put(&mut status, "statusCode", Some(code));
-    put(&mut status, "status", codes::eligibility_code(code));
-    put(&mut status, "planDetails", benefit.plan_coverage());
-    let (codes, _) = service_types_json(benefit);
-    put_array(&mut status, "serviceTypeCodes", codes);
-    Some(Value::Object(status))
+/// The status rows (EB01 `1`-`8`) as `planStatus` entries, one per row (the X12 builders' round trip relies on
+/// this). Change Healthcare itself merges rows of one status code and plan description into one entry (its
+/// sample 000047); the normaliser's coverage finding is the same either way.
+fn plan_statuses_json(benefits: &[BenefitLoop<'_>]) -> Vec<Value> {
+    benefits
+        .iter()
+        .filter_map(|benefit| {
+            let code = benefit.code().filter(|code| is_status_code(code))?;
+            let mut status = Map::new();
+            put(&mut status, "statusCode", Some(code));
+            put(&mut status, "status", codes::eligibility_code(code));
+            put(&mut status, "planDetails", benefit.plan_coverage());
+            let (codes, _) = service_types_json(benefit);
+            put_array(&mut status, "serviceTypeCodes", codes);
+            Some(Value::Object(status))
+        })
+        .collect()
 }
 
 fn related_entity_json(entity: &NameLoop<'_>) -> Value {
@@ -710,6 +716,25 @@ mod tests {
         assert_eq!(entity["entityIdentifier"], "Secondary Payer");
         assert_eq!(entity["entityType"], "Non-Person Entity");
         assert_eq!(facts.insurance_type_codes, ["PR"], "a secondary Medicare row is not evidence");
+    }
+
+    #[test]
+    fn every_status_row_gives_one_plan_status_entry() {
+        let doc = document(&[
+            "NM1*IL*1*ROE",
+            "EB*1*ECH*30*PR*OPEN CHOICE",
+            "EB*1*ECH*1^33^MH**OPEN CHOICE",
+            "EB*6",
+            "EB*B**AI",
+        ]);
+
+        let expected = serde_json::json!([
+            {"statusCode": "1", "status": "Active Coverage", "planDetails": "OPEN CHOICE", "serviceTypeCodes": ["30"]},
+            {"statusCode": "1", "status": "Active Coverage", "planDetails": "OPEN CHOICE",
+             "serviceTypeCodes": ["1", "33", "MH"]},
+            {"statusCode": "6", "status": "Inactive"}
+        ]);
+        assert_eq!(doc["planStatus"], expected);
     }
 
     #[test]
