@@ -1,7 +1,9 @@
 //! Builders for X12 005010X279A1 interchanges: the 270 eligibility inquiry the connectors send, the 271 answer
 //! the simulator serves (rendered from an eligibility JSON v3 answer), and the TA1 and 999 rejections.
 //!
-//! Every builder writes with the [`Envelope`]'s delimiters and returns the interchange as text, ISA to IEA.
+//! Every builder writes with the [`Envelope`]'s delimiters and returns the interchange as text, ISA to IEA. The
+//! 270 and 271 texts carry PHI (names, member IDs, dates of birth): keep them in the store, never in logs. The
+//! TA1 and 999 carry none (IK404, a copy of the bad value, is never written).
 //!
 //! # Values are made safe, never trusted
 //! A data value containing a delimiter would change the structure (a name `O*BRIEN` would add an element).
