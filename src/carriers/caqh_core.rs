@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::http::{self, VERIFICATION_ID_HEADER};
+use super::http;
 use super::x12::build::Envelope;
 use super::x12_exchange::{self, X12Request};
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
@@ -329,16 +329,15 @@ impl Connector for CaqhCoreConnector {
         let sent = x12_exchange::build_request(&query, &self.envelope);
         let envelope = self.request_envelope(sent.x12.clone());
         let (content_type, body) = envelope.encode();
-        let mut request = self
-            .client
-            .post(self.endpoint.clone())
-            .header(CONTENT_TYPE, content_type)
-            .header(ACCEPT, "multipart/form-data")
-            .header(VERIFICATION_ID_HEADER, query.verification_id.to_string())
-            .body(body);
-        if let Some(authorization) = &self.authorization {
-            request = request.header(reqwest::header::AUTHORIZATION, authorization.clone());
-        }
+        let request = http::post(
+            &self.client,
+            &self.endpoint,
+            &content_type,
+            "multipart/form-data",
+            query.verification_id,
+            self.authorization.as_ref(),
+            body,
+        );
         let exchange = http::exchange(request).await;
         let (http_status, raw_response, (result, error_code)) = match exchange {
             Ok(reply) => {

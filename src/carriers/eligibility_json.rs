@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rand::Rng;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde_json::{Map, Value, json};
 
 use super::aaa::{self, AaaClass, ApplicantField};
@@ -383,16 +383,15 @@ impl Connector for EligibilityJsonConnector {
         let started = Instant::now();
         let control_number = new_control_number();
         let raw_request = build_request(&query, &control_number).to_string();
-        let mut request = self
-            .client
-            .post(self.endpoint.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .header(VERIFICATION_ID_HEADER, query.verification_id.to_string())
-            .body(raw_request.clone());
-        if let Some(authorization) = &self.authorization {
-            request = request.header(AUTHORIZATION, authorization.clone());
-        }
+        let request = http::post(
+            &self.client,
+            &self.endpoint,
+            "application/json",
+            "application/json",
+            query.verification_id,
+            self.authorization.as_ref(),
+            raw_request.clone(),
+        );
         let (http_status, raw_response, (result, error_code)) = match http::exchange(request).await {
             Ok(reply) => {
                 let body = reply.text();
@@ -417,7 +416,7 @@ impl Connector for EligibilityJsonConnector {
 
 #[cfg(test)]
 mod tests {
-    use time::macros::{date, datetime};
+    use time::macros::datetime;
     use uuid::Uuid;
 
     use super::*;
@@ -456,14 +455,7 @@ mod tests {
 
     #[test]
     fn a_dependent_applicant_is_sent_with_the_relationship_code() {
-        let mut request = sample_request();
-        request.relationship = Relationship::Child;
-        request.subscriber = Some(Person {
-            first_name: "Pat".into(),
-            last_name: "Sample".into(),
-            middle_name: Some("Q".into()),
-            date_of_birth: date!(1961 - 07 - 04),
-        });
+        let mut request = crate::domain::test_support::sample_dependent_request();
         request.card.member_id = crate::domain::MemberId::parse("act 100-001").expect("valid");
         let provider = provider();
         let query = EligibilityQuery {

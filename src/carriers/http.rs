@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use super::{AttemptOutput, CarrierRoute, ConnectorError, EligibilityQuery};
 use crate::domain::{AttemptResult, AttemptResultClass};
@@ -83,6 +83,29 @@ pub fn bearer_for(route: &CarrierRoute) -> Result<Option<HeaderValue>, Connector
     Ok(Some(value))
 }
 
+/// A POST to `endpoint` with what every connector sends: the body's content type, what it accepts back, the
+/// verification id (for the carrier's and our traces; not PHI) and the route's bearer token when it has one.
+pub fn post(
+    client: &reqwest::Client,
+    endpoint: &reqwest::Url,
+    content_type: &str,
+    accept: &str,
+    verification_id: uuid::Uuid,
+    authorization: Option<&HeaderValue>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    let request = client
+        .post(endpoint.clone())
+        .header(CONTENT_TYPE, content_type)
+        .header(ACCEPT, accept)
+        .header(VERIFICATION_ID_HEADER, verification_id.to_string())
+        .body(body);
+    match authorization {
+        Some(authorization) => request.header(AUTHORIZATION, authorization.clone()),
+        None => request,
+    }
+}
+
 /// Sends a prepared request and reads the reply, body bounded by [`MAX_RESPONSE_BYTES`]. Err: a transport
 /// failure, already classified.
 pub async fn exchange(request: reqwest::RequestBuilder) -> Result<HttpReply, AttemptResult> {
@@ -140,27 +163,25 @@ pub fn log_attempt(query: &EligibilityQuery<'_>, route_id: &str, output: &Attemp
         AttemptResult::Failed { class, .. } => *class,
     };
     let latency_ms = u64::try_from(output.latency.as_millis()).unwrap_or(u64::MAX);
+    // One event, two levels: an answer is routine (debug), anything else is worth seeing at info.
+    macro_rules! attempt_event {
+        ($level:expr, $message:literal) => {
+            tracing::event!(
+                $level,
+                verification_id = %query.verification_id,
+                attempt = query.attempt_number,
+                carrier = %route_id,
+                http_status = output.http_status,
+                result_class = class.as_str(),
+                error_code = output.error_code.as_deref(),
+                latency_ms,
+                $message
+            )
+        };
+    }
     if class == AttemptResultClass::Answered {
-        tracing::debug!(
-            verification_id = %query.verification_id,
-            attempt = query.attempt_number,
-            carrier = %route_id,
-            http_status = output.http_status,
-            result_class = class.as_str(),
-            error_code = output.error_code.as_deref(),
-            latency_ms,
-            "eligibility call answered"
-        );
+        attempt_event!(tracing::Level::DEBUG, "eligibility call answered");
     } else {
-        tracing::info!(
-            verification_id = %query.verification_id,
-            attempt = query.attempt_number,
-            carrier = %route_id,
-            http_status = output.http_status,
-            result_class = class.as_str(),
-            error_code = output.error_code.as_deref(),
-            latency_ms,
-            "eligibility call did not answer"
-        );
+        attempt_event!(tracing::Level::INFO, "eligibility call did not answer");
     }
 }

@@ -8,10 +8,10 @@
 use std::time::Instant;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
-use super::http::{self, VERIFICATION_ID_HEADER};
+use super::http;
 use super::x12::build::Envelope;
 use super::x12_exchange::{self, X12Request};
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery, eligibility_json};
@@ -96,16 +96,15 @@ impl Connector for RawX12Connector {
         let started = Instant::now();
         let sent = x12_exchange::build_request(&query, &self.envelope);
         let raw_request = json!({ "x12": sent.x12 }).to_string();
-        let mut request = self
-            .client
-            .post(self.endpoint.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .header(VERIFICATION_ID_HEADER, query.verification_id.to_string())
-            .body(raw_request.clone());
-        if let Some(authorization) = &self.authorization {
-            request = request.header(AUTHORIZATION, authorization.clone());
-        }
+        let request = http::post(
+            &self.client,
+            &self.endpoint,
+            "application/json",
+            "application/json",
+            query.verification_id,
+            self.authorization.as_ref(),
+            raw_request.clone(),
+        );
         let (http_status, raw_response, (result, error_code)) = match http::exchange(request).await {
             Ok(reply) => (Some(reply.status), Some(reply.text()), interpret_raw_reply(&reply, &sent)),
             Err(result) => (None, None, (result, None)),

@@ -32,6 +32,19 @@ pub mod test_support {
 
     use super::*;
 
+    /// [`sample_request`] for a child on a parent's plan: the parent is the policy holder.
+    pub fn sample_dependent_request() -> VerificationRequest {
+        let mut request = sample_request();
+        request.relationship = Relationship::Child;
+        request.subscriber = Some(Person {
+            first_name: "Pat".into(),
+            last_name: "Sample".into(),
+            middle_name: Some("Q".into()),
+            date_of_birth: date!(1961 - 07 - 04),
+        });
+        request
+    }
+
     /// A valid self-insured request with a commercial card.
     pub fn sample_request() -> VerificationRequest {
         VerificationRequest {

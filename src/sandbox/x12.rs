@@ -154,21 +154,7 @@ pub(crate) async fn caqh_core(State(state): State<Arc<SandboxState>>, headers: H
         }
         X12Answer::Garbage => (GARBAGE_BODY.to_owned(), PAYLOAD_TYPE_271),
     };
-    let reply = CoreEnvelope {
-        payload_type: payload_type.to_owned(),
-        processing_mode: PROCESSING_MODE_REAL_TIME.to_owned(),
-        payload_id: request.payload_id.clone(),
-        timestamp: core_timestamp(time::OffsetDateTime::now_utc()),
-        sender_id: request.receiver_id.clone(),
-        receiver_id: request.sender_id.clone(),
-        core_rule_version: CORE_RULE_VERSION.to_owned(),
-        username: None,
-        password: None,
-        error_code: Some(ERROR_CODE_SUCCESS.to_owned()),
-        error_message: Some("None".to_owned()),
-        payload,
-    };
-    multipart(200, &reply)
+    multipart(200, &reply_to(&request, payload_type, ERROR_CODE_SUCCESS, "None", payload))
 }
 
 fn json(status: u16, body: String) -> Response {
@@ -184,8 +170,13 @@ fn multipart(status: u16, envelope: &CoreEnvelope) -> Response {
 
 /// An envelope error: HTTP 400 and the rule's error code, echoing the request's ids.
 fn core_error(request: &CoreEnvelope, code: &str, message: &str) -> Response {
-    let reply = CoreEnvelope {
-        payload_type: request.payload_type.clone(),
+    multipart(400, &reply_to(request, &request.payload_type, code, message, String::new()))
+}
+
+/// The response envelope to `request`: its payload id echoed, sender and receiver swapped.
+fn reply_to(request: &CoreEnvelope, payload_type: &str, code: &str, message: &str, payload: String) -> CoreEnvelope {
+    CoreEnvelope {
+        payload_type: payload_type.to_owned(),
         processing_mode: PROCESSING_MODE_REAL_TIME.to_owned(),
         payload_id: request.payload_id.clone(),
         timestamp: core_timestamp(time::OffsetDateTime::now_utc()),
@@ -196,7 +187,6 @@ fn core_error(request: &CoreEnvelope, code: &str, message: &str) -> Response {
         password: None,
         error_code: Some(code.to_owned()),
         error_message: Some(message.to_owned()),
-        payload: String::new(),
-    };
-    multipart(400, &reply)
+        payload,
+    }
 }

@@ -37,41 +37,6 @@ fn directory(base_url: &str) -> String {
     )
 }
 
-/// Runs `$name(&app)` on SQLite and on PostgreSQL, each with the two-carrier directory above.
-macro_rules! on_both_stores_with_directory {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let app = crate::helpers::spawn_app_with_directory(
-                    crate::helpers::Backend::Sqlite,
-                    crate::helpers::test_settings(),
-                    super::directory,
-                )
-                .await
-                .expect("sqlite app");
-                super::$name(&app).await;
-                app.shutdown().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let Some(app) = crate::helpers::spawn_app_with_directory(
-                    crate::helpers::Backend::Postgres,
-                    crate::helpers::test_settings(),
-                    super::directory,
-                )
-                .await
-                else {
-                    return;
-                };
-                super::$name(&app).await;
-                app.shutdown().await;
-            }
-        }
-    };
-}
-
 async fn an_unknown_carrier_fails_as_not_supported_and_is_stored_for_manual_verification(app: &TestApp) {
     // Arrange: a commercial-sounding carrier the directory does not know.
     let mut message = form("Limestone Valley Mutual", "ACT100101", PlanType::Employer);
@@ -93,7 +58,10 @@ async fn an_unknown_carrier_fails_as_not_supported_and_is_stored_for_manual_veri
     assert_eq!(stored.card.expect("card").carrier_name, "Limestone Valley Mutual", "kept for the person verifying");
     assert_eq!((app.sandbox_requests)(), 0, "no carrier was called");
 }
-on_both_stores_with_directory!(an_unknown_carrier_fails_as_not_supported_and_is_stored_for_manual_verification);
+crate::on_both_stores_with_directory!(
+    directory,
+    an_unknown_carrier_fails_as_not_supported_and_is_stored_for_manual_verification
+);
 
 async fn a_misspelt_known_carrier_is_forwarded_to_its_route(app: &TestApp) {
     // Arrange
@@ -111,7 +79,7 @@ async fn a_misspelt_known_carrier_is_forwarded_to_its_route(app: &TestApp) {
     assert_eq!(verification.attempts.len(), 1);
     assert_eq!((app.sandbox_requests)(), 1, "exactly one call, to the simulator behind the humana route");
 }
-on_both_stores_with_directory!(a_misspelt_known_carrier_is_forwarded_to_its_route);
+crate::on_both_stores_with_directory!(directory, a_misspelt_known_carrier_is_forwarded_to_its_route);
 
 async fn a_near_miss_of_a_known_carrier_is_not_forwarded(app: &TestApp) {
     // Arrange: starts with the Humana brand but is TRICARE (the route's `not_names`).
@@ -127,7 +95,7 @@ async fn a_near_miss_of_a_known_carrier_is_not_forwarded(app: &TestApp) {
     assert_eq!(verification.carrier, "");
     assert_eq!((app.sandbox_requests)(), 0);
 }
-on_both_stores_with_directory!(a_near_miss_of_a_known_carrier_is_not_forwarded);
+crate::on_both_stores_with_directory!(directory, a_near_miss_of_a_known_carrier_is_not_forwarded);
 
 async fn a_batch_only_carrier_is_not_called_and_is_left_for_manual_verification(app: &TestApp) {
     // Arrange: Carelon's former name, so the match goes through an alias.
@@ -150,4 +118,7 @@ async fn a_batch_only_carrier_is_not_called_and_is_left_for_manual_verification(
     assert!(stored.attempts.is_empty());
     assert_eq!((app.sandbox_requests)(), 0, "a batch-only carrier is never called");
 }
-on_both_stores_with_directory!(a_batch_only_carrier_is_not_called_and_is_left_for_manual_verification);
+crate::on_both_stores_with_directory!(
+    directory,
+    a_batch_only_carrier_is_not_called_and_is_left_for_manual_verification
+);

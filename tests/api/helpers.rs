@@ -130,20 +130,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Starts the app on `backend` with `settings` (its database fields are filled in here).
 pub async fn spawn_app_with(backend: Backend, mut settings: Settings) -> Option<TestApp> {
-    let guard: Box<dyn std::any::Any + Send> = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            settings.data_dir = dir.path().to_path_buf();
-            settings.database_url = None;
-            Box::new(dir)
-        }
-        Backend::Postgres => {
-            let (url, schema, guard) = postgres_schema()?;
-            settings.database_url = Some(url);
-            settings.database_schema = Some(schema);
-            guard
-        }
-    };
+    let guard = store_for(backend, &mut settings)?;
     Some(start(settings, guard).await)
 }
 
@@ -207,6 +194,63 @@ macro_rules! on_both_stores {
     };
 }
 
+/// Declares a test that runs the same async body on SQLite and on PostgreSQL, each app running with the carrier
+/// directory `$directory` (a `fn(&str) -> String` given the simulator's base URL, in the calling module) instead of
+/// sandbox mode.
+#[macro_export]
+macro_rules! on_both_stores_with_directory {
+    ($directory:ident, $name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let app = $crate::helpers::spawn_app_with_directory(
+                    $crate::helpers::Backend::Sqlite,
+                    $crate::helpers::test_settings(),
+                    super::$directory,
+                )
+                .await
+                .expect("sqlite app");
+                super::$name(&app).await;
+                app.shutdown().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let Some(app) = $crate::helpers::spawn_app_with_directory(
+                    $crate::helpers::Backend::Postgres,
+                    $crate::helpers::test_settings(),
+                    super::$directory,
+                )
+                .await
+                else {
+                    return;
+                };
+                super::$name(&app).await;
+                app.shutdown().await;
+            }
+        }
+    };
+}
+
+/// Points `settings` at a fresh store for `backend`: a temporary SQLite directory, or a fresh PostgreSQL schema.
+/// Returns what must live as long as the app; `None` when PostgreSQL is not configured outside CI.
+fn store_for(backend: Backend, settings: &mut Settings) -> Option<Box<dyn std::any::Any + Send>> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            settings.data_dir = dir.path().to_path_buf();
+            settings.database_url = None;
+            Some(Box::new(dir))
+        }
+        Backend::Postgres => {
+            let (url, schema, guard) = postgres_schema()?;
+            settings.database_url = Some(url);
+            settings.database_schema = Some(schema);
+            Some(guard)
+        }
+    }
+}
+
 /// A fresh, uniquely named schema (created by the store on connect) and the guard that drops it.
 fn postgres_schema() -> Option<(String, String, Box<dyn std::any::Any + Send>)> {
     let guard = crate::support::SchemaGuard::fresh()?;
@@ -223,20 +267,7 @@ pub async fn spawn_app_with_directory(
     directory: impl FnOnce(&str) -> String,
 ) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store_guard: Box<dyn std::any::Any + Send> = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("tempdir");
-            settings.data_dir = dir.path().to_path_buf();
-            settings.database_url = None;
-            Box::new(dir)
-        }
-        Backend::Postgres => {
-            let (url, schema, guard) = postgres_schema()?;
-            settings.database_url = Some(url);
-            settings.database_schema = Some(schema);
-            guard
-        }
-    };
+    let store_guard = store_for(backend, &mut settings)?;
     let simulator = insurance_verifier::sandbox::spawn("127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
     let files = tempfile::tempdir().expect("tempdir");
     let path = files.path().join("carriers.toml");

@@ -31,40 +31,6 @@ fn directory(base_url: &str) -> String {
     )
 }
 
-macro_rules! on_both_stores_with_x12_routes {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let app = crate::helpers::spawn_app_with_directory(
-                    crate::helpers::Backend::Sqlite,
-                    crate::helpers::test_settings(),
-                    super::directory,
-                )
-                .await
-                .expect("sqlite app");
-                super::$name(&app).await;
-                app.shutdown().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let Some(app) = crate::helpers::spawn_app_with_directory(
-                    crate::helpers::Backend::Postgres,
-                    crate::helpers::test_settings(),
-                    super::directory,
-                )
-                .await
-                else {
-                    return;
-                };
-                super::$name(&app).await;
-                app.shutdown().await;
-            }
-        }
-    };
-}
-
 async fn a_raw_x12_route_completes_with_the_benefit_summary_and_stores_the_control_numbers(app: &TestApp) {
     // Arrange
     let mut message = form("Bluegrass Raw Health", "ACT200001", PlanType::Employer);
@@ -87,7 +53,10 @@ async fn a_raw_x12_route_completes_with_the_benefit_summary_and_stores_the_contr
     }
     assert_eq!((app.sandbox_requests)(), 1);
 }
-on_both_stores_with_x12_routes!(a_raw_x12_route_completes_with_the_benefit_summary_and_stores_the_control_numbers);
+crate::on_both_stores_with_directory!(
+    directory,
+    a_raw_x12_route_completes_with_the_benefit_summary_and_stores_the_control_numbers
+);
 
 async fn a_carrier_answering_one_service_type_per_request_is_asked_separately_and_the_answers_merged(app: &TestApp) {
     // Arrange
@@ -114,7 +83,8 @@ async fn a_carrier_answering_one_service_type_per_request_is_asked_separately_an
         assert!(codes.contains(&code), "{code} in {codes:?}");
     }
 }
-on_both_stores_with_x12_routes!(
+crate::on_both_stores_with_directory!(
+    directory,
     a_carrier_answering_one_service_type_per_request_is_asked_separately_and_the_answers_merged
 );
 
@@ -132,4 +102,7 @@ async fn a_medicare_advantage_answer_over_core_completes_as_a_government_plan_wi
     let screening = verification.screening.expect("screening decision");
     assert!(screening.rule.starts_with("answer:"), "the rule that found it: {}", screening.rule);
 }
-on_both_stores_with_x12_routes!(a_medicare_advantage_answer_over_core_completes_as_a_government_plan_with_its_rule);
+crate::on_both_stores_with_directory!(
+    directory,
+    a_medicare_advantage_answer_over_core_completes_as_a_government_plan_with_its_rule
+);

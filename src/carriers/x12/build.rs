@@ -1592,7 +1592,7 @@ fn rejected_transaction(
 
 #[cfg(test)]
 mod tests {
-    use time::macros::{date, datetime};
+    use time::macros::datetime;
     use uuid::Uuid;
 
     use super::*;
@@ -1683,14 +1683,7 @@ mod tests {
 
     #[test]
     fn a_dependent_patient_gets_its_own_loop_with_the_trace_and_the_question() {
-        let (mut request, provider) = (sample_request(), provider());
-        request.relationship = Relationship::Child;
-        request.subscriber = Some(Person {
-            first_name: "Pat".into(),
-            last_name: "Sample".into(),
-            middle_name: Some("Q".into()),
-            date_of_birth: date!(1961 - 07 - 04),
-        });
+        let (request, provider) = (crate::domain::test_support::sample_dependent_request(), provider());
         let envelope = Envelope { newline_after_segment: true, ..Envelope::new("CLINIC", "PAYER") };
 
         let text =
