@@ -13,7 +13,7 @@ mod generate_271;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use insurance_verifier::carriers::x12::{X12Error, eligibility_271, parse, segments};
 
 /// The size of the generated interchange: 5 MiB, as in the peer comparison.
@@ -51,6 +51,8 @@ fn x12(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("x12");
     group.throughput(Throughput::Bytes(input.len() as u64));
+    // Each run takes milliseconds: flat sampling keeps 20 samples within a few seconds per function.
+    group.sampling_mode(SamplingMode::Flat);
     group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
     group.bench_function("tokenize: segments drained", |b| b.iter(|| tokenize(black_box(input))));
     group.bench_function("parse + eligibility_271 of every transaction", |b| {
