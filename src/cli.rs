@@ -496,6 +496,13 @@ pub fn render_verification(v: &pb::Verification) -> String {
             if !parts.is_empty() {
                 let _ = writeln!(out, "              control numbers: {}", parts.join(", "));
             }
+            for other in &numbers.other_requests {
+                let _ = writeln!(
+                    out,
+                    "              and a separate request: ST02 {}, TRN02 {}",
+                    other.transaction, other.trace
+                );
+            }
         }
     }
     if let Some(b) = &v.benefits {

@@ -3,7 +3,7 @@
 //! evidence screened). Used by the CLI's `get` and `submit`, and by `explain` on a stored answer.
 //!
 //! The layout is per category, in network then out of network, and says "unknown" where the carrier gave no
-//! figure: a missing copay is never shown as $0. The categories an intensive outpatient programme needs
+//! figure: a missing copay is never shown as $0, and a copay is "per visit" only when the carrier said so. The categories an intensive outpatient programme needs
 //! ([`ADMISSIONS_CATEGORIES`]) are always listed with their key figures, the ones the carrier left out named as
 //! unknown; other categories show only what the carrier said. Nothing here prints PHI: summaries hold no names,
 //! dates of birth or member IDs.
@@ -116,8 +116,14 @@ pub fn render_rejection(rejection: &CarrierRejection) -> String {
         crate::domain::AaaClass::Other => "verify by phone".to_owned(),
     };
     let _ = write!(text, ": {action}");
-    if let Some(follow_up) = rejection.follow_up {
-        let _ = write!(text, "; the carrier asks: {} ({})", follow_up.meaning(), follow_up.code());
+    match (rejection.follow_up, rejection.follow_up_code.as_deref()) {
+        (Some(follow_up), _) => {
+            let _ = write!(text, "; the carrier asks: {} ({})", follow_up.meaning(), follow_up.code());
+        }
+        (None, Some(code)) => {
+            let _ = write!(text, "; the carrier's follow-up code {code} is not one this service knows");
+        }
+        (None, None) => {}
     }
     text
 }
@@ -133,15 +139,28 @@ pub fn indented(text: &str, prefix: &str) -> String {
     text.lines().map(|line| format!("{prefix}{line}\n")).collect()
 }
 
+/// A copay with its period: "$35.00 per visit", "$250.00 per admission", "$35.00" when the carrier gave no
+/// period (never assumed to be per visit), or "unknown".
+pub fn copay(share: &CostShare) -> String {
+    let Some(cents) = share.copay_cents else { return "unknown".to_owned() };
+    let period = share.copay_period.as_deref().or(share.copay_period_code.as_deref());
+    match period {
+        Some(period) => format!("{} per {period}", money(Some(cents))),
+        None => money(Some(cents)),
+    }
+}
+
 fn share_line(share: &CostShare, plan_level: bool, always: bool) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
+    if share.not_covered {
+        // Nothing else in this tier matters as much: say it first, and do not list unknown figures after it.
+        parts.push("NOT covered".to_owned());
+    }
+    let always = always && !share.not_covered;
     let cost_known = share.copay_cents.is_some() || share.coinsurance_percent.is_some();
     if !plan_level || cost_known {
         if always || share.copay_cents.is_some() {
-            parts.push(format!(
-                "copay {}",
-                share.copay_cents.map_or("unknown".to_owned(), |c| format!("{} per visit", money(Some(c))))
-            ));
+            parts.push(format!("copay {}", copay(share)));
         }
         if always || share.coinsurance_percent.is_some() {
             parts.push(format!("coinsurance {}", percent(share.coinsurance_percent)));
@@ -165,7 +184,10 @@ fn render_category(out: &mut String, category: &CategoryBenefit, admissions: boo
     let mut head = format!("[{}] {}: ", category.service_type_code, category.label);
     head.push_str(match category.active {
         Some(true) => "active",
+        // A non-covered row (X12 EB01 `I`) whatever the network: not covered, which says more than inactive.
+        Some(false) if category.network_unspecified.not_covered => "NOT covered",
         Some(false) => "NOT active",
+        None if !category.rejections.is_empty() => "status unknown (the carrier rejected the inquiry)",
         None => "status unknown",
     });
     if let Some(indicator) = category.network_indicator {
@@ -203,6 +225,9 @@ fn render_category(out: &mut String, category: &CategoryBenefit, admissions: boo
         for limit in &category.limits {
             let _ = writeln!(out, "  limit: {limit}");
         }
+    }
+    for rejection in &category.rejections {
+        let _ = writeln!(out, "  the carrier's rejection: {}", render_rejection(rejection));
     }
     for message in &category.messages {
         let _ = writeln!(out, "  note: {message}");
@@ -385,6 +410,8 @@ mod tests {
             ..CategoryBenefit::default()
         };
         category.in_network.copay_cents = Some(3_500);
+        category.in_network.copay_period_code = Some("27".to_owned());
+        category.in_network.copay_period = Some("visit".to_owned());
         category.out_of_network.coinsurance_percent = Some(40.0);
         category.visit_limits.push(VisitLimit {
             quantity: Some(30.0),
@@ -483,6 +510,7 @@ mod tests {
             class: AaaClass::FixApplicant(ApplicantField::MemberId),
             source: Some("subscriber".to_owned()),
             follow_up: Some(FollowUpAction::CorrectAndResubmit),
+            follow_up_code: Some("C".to_owned()),
         });
         let answer = EligibilityAnswer {
             finding: CoverageFinding::MemberNotFound,

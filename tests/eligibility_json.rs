@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use insurance_verifier::carriers::aaa::{AAA_CODES, AaaClass, ApplicantField};
 use insurance_verifier::carriers::eligibility_json::interpret_response;
+use insurance_verifier::carriers::x12::{X12Reply, eligibility_json, read_reply};
 use insurance_verifier::domain::{
     AttemptResult, AttemptResultClass, BenefitSummary, CategoryBenefit, CoverageFinding, EligibilityAnswer,
     FollowUpAction, NetworkIndicator, NetworkTier, Verdict,
 };
+use insurance_verifier::report::render_summary;
 use insurance_verifier::screening::{Screener, rule};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -995,4 +997,299 @@ proptest! {
         let doc = Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
         let _ = interpret_response(status, None, &doc.to_string());
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Summary correctness: the figure admissions reads must be the one the payer meant
+// ---------------------------------------------------------------------------------------------------------
+
+/// A 005010 ISA with the standard delimiters, for the small 271s below.
+const ISA: &str =
+    "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260115*0930*^*00501*000000101*0*T*:~";
+
+/// A 271 for one synthetic Kentucky subscriber whose 2110 loops are `benefits`, converted to eligibility v3
+/// JSON and interpreted as a 200 answer.
+fn x12_answer(benefits: &[&str]) -> EligibilityAnswer {
+    let mut segments = vec![
+        "BHT*0022*11*REF1*20260115*0930",
+        "HL*1**20*1",
+        "NM1*PR*2*BLUEGRASS MUTUAL HEALTH*****PI*SYNKY",
+        "HL*2*1*21*1",
+        "NM1*1P*2*LOUISVILLE RECOVERY IOP*****XX*1234567893",
+        "HL*3*2*22*0",
+        "NM1*IL*1*SAMPLE*CASEY****MI*SYNKY0611",
+    ];
+    segments.extend_from_slice(benefits);
+    let mut text = format!("{ISA}\nGS*HB*SENDER*RECEIVER*20260115*0930*101*X*005010X279A1~\nST*271*0001*005010X279A1~\n");
+    for segment in &segments {
+        text.push_str(segment);
+        text.push_str("~\n");
+    }
+    text.push_str(&format!("SE*{}*0001~\nGE*1*101~\nIEA*1*000000101~\n", segments.len() + 2));
+    let X12Reply::Eligibility(answers) = read_reply(text.as_bytes()).expect("a readable 271") else {
+        panic!("not a 271")
+    };
+    let doc = eligibility_json(&answers[0]);
+    let (result, _) = interpret_response(200, None, &doc.to_string());
+    answered(&result).clone()
+}
+
+fn json_answer(doc: &Value) -> EligibilityAnswer {
+    let (result, _) = interpret_response(200, None, &doc.to_string());
+    answered(&result).clone()
+}
+
+#[test]
+fn a_copay_per_admission_is_shown_per_admission_not_per_visit() {
+    // Arrange: the reviewer's partial hospitalisation row, EB06 36 (admission).
+    let answer = x12_answer(&["EB*1**30", "EB*B*IND*BB*PR**36*250"]);
+
+    // Act
+    let share = &category(&answer.summary, "BB").network_unspecified;
+    let text = render_summary(&answer.summary);
+
+    // Assert
+    assert_eq!(share.copay_cents, Some(25_000));
+    assert_eq!((share.copay_period_code.as_deref(), share.copay_period.as_deref()), (Some("36"), Some("admission")));
+    assert!(text.contains("copay $250.00 per admission"), "{text}");
+    assert!(!text.contains("per visit"), "{text}");
+}
+
+#[test]
+fn a_copay_without_a_period_has_no_period_and_one_per_visit_says_per_visit() {
+    let doc = json!({"benefitsInformation": [
+        {"code": "1", "serviceTypeCodes": ["30"]},
+        {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "35"},
+        {"code": "B", "serviceTypeCodes": ["MH"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "30",
+         "timeQualifierCode": "27"}
+    ]});
+
+    let answer = json_answer(&doc);
+    let text = render_summary(&answer.summary);
+
+    assert_eq!(category(&answer.summary, "AI").in_network.copay_period_code, None, "absent is unknown");
+    assert!(text.contains("in network:         copay $35.00; coinsurance unknown"), "{text}");
+    assert!(text.contains("in network:         copay $30.00 per visit;"), "{text}");
+}
+
+#[test]
+fn an_inpatient_copay_becomes_a_note_and_the_office_copay_is_the_headline() {
+    // Arrange: the reviewer's 271: the inpatient row (place of service 21) comes first.
+    let answer = x12_answer(&[
+        "EB*1**30",
+        "EB*1**AI",
+        "EB*B*IND*AI****500*****Y",
+        "III*ZZ*21",
+        "EB*B*IND*AI****35*****Y",
+        "III*ZZ*11",
+    ]);
+
+    // Act
+    let substance = category(&answer.summary, "AI");
+
+    // Assert
+    assert_eq!(substance.in_network.copay_cents, Some(3_500));
+    assert!(
+        substance.messages.iter().any(|m| m.contains("$500.00") && m.contains("inpatient hospital")),
+        "{:?}",
+        substance.messages
+    );
+}
+
+#[test]
+fn procedure_and_inpatient_message_rows_are_notes_naming_their_qualifier() {
+    let doc = json!({"benefitsInformation": [
+        {"code": "1", "serviceTypeCodes": ["30"]},
+        {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "250",
+         "additionalInformation": [{"description": "INPATIENT SERVICES"}]},
+        {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "15",
+         "compositeMedicalProcedureIdentifier": {"productOrServiceIdQualifierCode": "HC", "procedureCode": "H0015"}},
+        {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "40"}
+    ]});
+
+    let substance = category(&json_answer(&doc).summary, "AI").clone();
+
+    assert_eq!(substance.in_network.copay_cents, Some(4_000));
+    assert!(substance.messages.iter().any(|m| m.contains("$250.00") && m.contains("INPATIENT")), "{substance:?}");
+    assert!(substance.messages.iter().any(|m| m.contains("$15.00") && m.contains("H0015")), "{substance:?}");
+}
+
+#[test]
+fn a_lifetime_deductible_is_a_note_and_the_calendar_year_one_is_the_deductible() {
+    // Arrange: the lifetime row first, as the reviewer saw it.
+    let answer = x12_answer(&["EB*1**30", "EB*C*IND*30***32*10000*****Y", "EB*C*IND*30***23*500*****Y"]);
+
+    // Act
+    let plan = category(&answer.summary, "30");
+
+    // Assert
+    assert_eq!(plan.in_network.deductible_individual.total_cents, Some(50_000));
+    assert!(
+        plan.messages.iter().any(|m| m.contains("$10,000.00") && m.contains("lifetime")),
+        "{:?}",
+        plan.messages
+    );
+}
+
+#[test]
+fn episode_and_admission_deductibles_never_become_the_period_total() {
+    for code in ["26", "36", "27", "33", "30", "31", "7", "99"] {
+        let doc = json!({"benefitsInformation": [
+            {"code": "1", "serviceTypeCodes": ["30"]},
+            {"code": "G", "serviceTypeCodes": ["30"], "benefitAmount": "750", "timeQualifierCode": code}
+        ]});
+
+        let plan = category(&json_answer(&doc).summary, "30").clone();
+
+        assert!(plan.network_unspecified.out_of_pocket_individual.is_unknown(), "EB06 {code}: {plan:?}");
+        assert!(plan.messages.iter().any(|m| m.contains("$750.00")), "EB06 {code} kept as a note: {plan:?}");
+    }
+}
+
+#[test]
+fn a_non_covered_row_marks_its_category_not_covered_and_says_so() {
+    // Arrange
+    let answer = x12_answer(&["EB*1**30", "EB*I**AI"]);
+
+    // Act
+    let substance = category(&answer.summary, "AI");
+    let text = render_summary(&answer.summary);
+
+    // Assert
+    assert_eq!(substance.active, Some(false));
+    assert!(substance.network_unspecified.not_covered);
+    assert!(text.contains("[AI] Substance abuse: NOT covered"), "{text}");
+    assert!(!text.contains("[AI] Substance abuse: status unknown"), "{text}");
+}
+
+#[test]
+fn a_non_covered_out_of_network_tier_leaves_in_network_coverage_active() {
+    let doc = json!({"benefitsInformation": [
+        {"code": "1", "serviceTypeCodes": ["30"]},
+        {"code": "I", "serviceTypeCodes": ["AK"], "inPlanNetworkIndicatorCode": "N"},
+        {"code": "1", "serviceTypeCodes": ["AK"], "inPlanNetworkIndicatorCode": "Y"}
+    ]});
+
+    let summary = json_answer(&doc).summary;
+    let text = render_summary(&summary);
+
+    let drugs = category(&summary, "AK");
+    assert_eq!((drugs.active, drugs.in_network.not_covered, drugs.out_of_network.not_covered), (Some(true), false, true));
+    assert!(text.contains("out of network:     NOT covered"), "{text}");
+}
+
+#[test]
+fn an_aaa_in_a_benefit_loop_is_a_category_rejection_and_the_category_is_not_active() {
+    // Arrange: the reviewer's 271.
+    let answer = x12_answer(&["EB*1**30", "EB*1**AI", "AAA*N**53*C"]);
+
+    // Act
+    let substance = category(&answer.summary, "AI");
+    let text = render_summary(&answer.summary);
+
+    // Assert
+    assert_eq!(answer.finding, CoverageFinding::Active, "the member is still covered");
+    assert_ne!(substance.active, Some(true));
+    assert_eq!(substance.rejections.len(), 1, "{substance:?}");
+    assert_eq!(substance.rejections[0].code, "53");
+    assert_eq!(substance.rejections[0].follow_up, Some(FollowUpAction::CorrectAndResubmit));
+    assert!(text.contains("AAA 53 Inquired Benefit Inconsistent with Provider Type"), "{text}");
+    assert!(text.contains("Please Correct and Resubmit (C)"), "{text}");
+}
+
+#[test]
+fn a_primary_care_provider_on_a_behavioural_row_is_not_the_carve_out_administrator() {
+    let answer = x12_answer(&["EB*1**30", "EB*1**MH", "LS*2120", "NM1*P3*1*JONES*MARCUS", "LE*2120"]);
+
+    let summary = &answer.summary;
+
+    assert_eq!(summary.carve_out_administrator, None);
+    assert!(
+        category(summary, "MH").messages.iter().any(|m| m.contains("Primary Care Provider")),
+        "{:?}",
+        category(summary, "MH").messages
+    );
+}
+
+#[test]
+fn an_organisation_in_an_administrator_role_on_a_behavioural_row_is_the_carve_out_administrator() {
+    let answer = x12_answer(&["EB*1**30", "EB*1**AI", "LS*2120", "NM1*VN*2*RIVER CITY RECOVERY NETWORK", "LE*2120"]);
+
+    assert_eq!(answer.summary.carve_out_administrator.as_deref(), Some("RIVER CITY RECOVERY NETWORK"));
+}
+
+#[test]
+fn an_other_adult_dependent_keeps_its_relationship() {
+    let doc = json!({
+        "subscriber": {"memberId": "SYNKY0612"},
+        "dependents": [{"relationToSubscriberCode": "34"}],
+        "benefitsInformation": [{"code": "1", "serviceTypeCodes": ["30"]}]
+    });
+
+    assert_eq!(json_answer(&doc).summary.dependent_relationship.as_deref(), Some("Other Adult"));
+}
+
+#[test]
+fn an_unknown_follow_up_code_reaches_the_rejection_and_the_attempt_detail() {
+    // Arrange: AAA 72 with a follow-up code outside the code list.
+    let body = json!({"subscriber": {"aaaErrors": [{"field": "AAA", "code": "72", "followupAction": "Q"}]}});
+
+    // Act
+    let (result, _) = interpret_response(200, None, &body.to_string());
+    let (failed, _) = interpret_response(
+        200,
+        None,
+        &json!({"errors": [{"field": "AAA", "code": "43", "followupAction": "Q"}]}).to_string(),
+    );
+
+    // Assert
+    let answer = answered(&result);
+    let rejection = &answer.summary.rejections[0];
+    assert_eq!((rejection.follow_up, rejection.follow_up_code.as_deref()), (None, Some("Q")));
+    assert!(answer.attempt_detail().contains("follow-up Q"), "{}", answer.attempt_detail());
+    let AttemptResult::Failed { detail, .. } = failed else { panic!("expected a failure") };
+    assert!(detail.contains("follow-up code Q"), "{detail}");
+}
+
+#[test]
+fn a_free_text_follow_up_is_still_not_kept_as_a_code() {
+    let body = json!({"subscriber": {"aaaErrors": [{"field": "AAA", "code": "72",
+        "followupAction": "call Jordan Sample at home"}]}});
+
+    let (result, _) = interpret_response(200, None, &body.to_string());
+
+    assert_eq!(answered(&result).summary.rejections[0].follow_up_code, None);
+}
+
+#[test]
+fn a_request_timeout_from_the_carrier_is_transient_and_retried() {
+    let (result, code) = interpret_response(408, Some(Duration::from_secs(3)), "{\"errors\":[]}");
+
+    assert_eq!(failure_class(&result), AttemptResultClass::ServerError);
+    assert_eq!(code.as_deref(), Some("HTTP:408"));
+}
+
+#[test]
+fn the_qualified_rows_vector_reads_as_admissions_needs_it() {
+    // Arrange
+    let body = synthetic("ky_bluegrass_ppo_qualified_rows.json");
+
+    // Act
+    let answer = json_answer(&serde_json::from_str(&body).expect("json"));
+    let summary = &answer.summary;
+    let text = render_summary(summary);
+
+    // Assert: calendar-year deductible, office copay per visit, inpatient and procedure rows as notes.
+    assert_eq!(category(summary, "30").in_network.deductible_individual.total_cents, Some(50_000));
+    let substance = category(summary, "AI");
+    assert_eq!(substance.in_network.copay_cents, Some(3_500));
+    assert!(text.contains("copay $35.00 per visit"), "{text}");
+    assert!(substance.messages.iter().any(|m| m.contains("$500.00") && m.contains("per admission")), "{substance:?}");
+    assert!(substance.messages.iter().any(|m| m.contains("H0020")), "{substance:?}");
+    // Not covered out of network only; a refused CJ inquiry; a PCP who is not an administrator.
+    assert!(category(summary, "AK").out_of_network.not_covered);
+    assert_eq!(category(summary, "AK").active, Some(true));
+    assert_eq!(category(summary, "CJ").rejections[0].code, "53");
+    assert_ne!(category(summary, "CJ").active, Some(true));
+    assert_eq!(summary.carve_out_administrator, None);
 }

@@ -50,6 +50,7 @@ async fn check(connector: &EligibilityJsonConnector, member_id: &str) -> Attempt
             attempt_number: 1,
             request: &request,
             payer_id: "SANDBOX",
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &["30", "AI", "MH"],
         })
@@ -314,6 +315,7 @@ async fn a_dependent_applicant_is_looked_up_under_the_policy_holder_and_echoed_b
             attempt_number: 1,
             request: &request,
             payer_id: "SANDBOX",
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &["30"],
         })
@@ -361,6 +363,7 @@ async fn the_connector_sends_the_bearer_token_and_the_verification_id_but_no_phi
             attempt_number: 1,
             request: &request,
             payer_id: "60054",
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &["30"],
         })

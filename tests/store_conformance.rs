@@ -226,6 +226,7 @@ fn benefits() -> BenefitSummary {
         deductible_family: Accumulator { total_cents: Some(300_000), remaining_cents: None },
         out_of_pocket_individual: Accumulator { total_cents: Some(600_000), remaining_cents: Some(512_345) },
         out_of_pocket_family: Accumulator::default(),
+        ..CostShare::default()
     };
     BenefitSummary {
         plan_name: Some("Blue Access PPO".to_owned()),

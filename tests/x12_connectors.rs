@@ -55,6 +55,7 @@ async fn check(connector: &dyn Connector, member_id: &str) -> AttemptOutput {
             attempt_number: 1,
             request: &request,
             payer_id: "BGHP1",
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &["30", "AI", "MH"],
         })
@@ -302,4 +303,32 @@ password_env = "{password_env}"
     // Assert
     let error = missing.expect_err("credentials are required").to_string();
     assert!(error.contains(user_env), "{error}");
+}
+
+#[tokio::test]
+async fn a_dependent_inquiry_is_accepted_by_the_simulator_through_both_x12_forms() {
+    // Arrange: a child on a parent's plan, so the 270 carries a 2000D/2100D dependent loop.
+    let sandbox = start_sandbox().await;
+    let connectors = connectors(&sandbox, "10s");
+    let request = insurance_verifier::domain::test_support::sample_dependent_request();
+    let provider = provider();
+
+    for connector in [&connectors.raw as &dyn Connector, &connectors.core] {
+        // Act
+        let output = connector
+            .check_eligibility(EligibilityQuery {
+                verification_id: Uuid::now_v7(),
+                attempt_number: 1,
+                request: &request,
+                payer_id: "BGHP1",
+                payer_name: "Bluegrass Health Plan",
+                provider: &provider,
+                service_types: &["30", "AI"],
+            })
+            .await;
+
+        // Assert: the simulator refuses a 2100D `INS*Y` with a 999, so an answer proves the loop is valid.
+        assert_eq!(answer(&output).finding, CoverageFinding::Active);
+        assert!(output.raw_request.as_deref().unwrap_or_default().contains("INS*N*19"));
+    }
 }

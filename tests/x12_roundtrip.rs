@@ -134,6 +134,7 @@ fn control_numbers() -> impl Strategy<Value = ControlNumbers> {
         group: Some(g),
         transaction: Some(t),
         trace: Some(trace),
+        other_requests: Vec::new(),
     })
 }
 
@@ -226,6 +227,7 @@ proptest! {
             attempt_number: 1,
             request: &request,
             payer_id: &case.payer_id,
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &types,
         };
@@ -315,6 +317,7 @@ fn the_third_party_imsweb_270_reads_with_its_payer_receiver_subscriber_and_trace
             group: Some("14420".into()),
             transaction: Some("000121".into()),
             trace: Some("1234667890".into()),
+            other_requests: Vec::new(),
         }
     );
     assert_eq!(inquiry.trace.as_ref().and_then(|t| t.originator.as_deref()), Some("9876543210"));
@@ -351,6 +354,7 @@ fn sample_inquiry(dependent: bool) -> Inquiry270 {
         attempt_number: 1,
         request: &request,
         payer_id: "00660",
+        payer_name: "Bluegrass Health Plan",
         provider: &provider,
         service_types: &["30", "AI", "MH"],
     };

@@ -6,12 +6,13 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::pb;
+use crate::domain::answer::follow_up_code;
 use crate::domain::person::format_iso_date;
 use crate::domain::{
     AaaClass, Accumulator, ApplicantField, AttemptResultClass, BenefitSummary, CarrierAttempt, CarrierRejection,
-    CategoryBenefit, Contact, CostShare, FollowUpAction, FollowUpState, InsuranceCard, NetworkIndicator, NetworkTier,
-    Outcome, Person, PlanDates, PlanStatus, PlanType, Relationship, RequestId, ScreeningDecision, Status, Submission,
-    Verdict, Verification, VerificationRequest, Violations, VisitLimit,
+    CategoryBenefit, Contact, ControlNumbers, CostShare, FollowUpAction, FollowUpState, InsuranceCard,
+    NetworkIndicator, NetworkTier, Outcome, Person, PlanDates, PlanStatus, PlanType, Relationship, RequestId,
+    ScreeningDecision, Status, Submission, Verdict, Verification, VerificationRequest, Violations, VisitLimit,
 };
 
 /// Longest `source` accepted.
@@ -316,6 +317,9 @@ fn cost_share_to_proto(c: &CostShare) -> Option<pb::CostShare> {
         deductible_family: accumulator_to_proto(&c.deductible_family),
         out_of_pocket_individual: accumulator_to_proto(&c.out_of_pocket_individual),
         out_of_pocket_family: accumulator_to_proto(&c.out_of_pocket_family),
+        copay_period_code: c.copay_period_code.clone().unwrap_or_default(),
+        copay_period: c.copay_period.clone().unwrap_or_default(),
+        not_covered: c.not_covered,
     })
 }
 
@@ -385,6 +389,7 @@ fn category_to_proto(c: &CategoryBenefit) -> pb::CategoryBenefit {
         visit_limits: c.visit_limits.iter().map(visit_limit_to_proto).collect(),
         coverage_begin_date: c.coverage_begin_date.clone().unwrap_or_default(),
         coverage_end_date: c.coverage_end_date.clone().unwrap_or_default(),
+        rejections: c.rejections.iter().map(rejection_to_proto).collect(),
     }
 }
 
@@ -445,10 +450,27 @@ fn rejection_to_proto(r: &CarrierRejection) -> pb::CarrierRejection {
         rejection_class: rejection_class_to_proto(r.class) as i32,
         field: applicant_field_to_proto(r.class.field()) as i32,
         source: r.source.clone().unwrap_or_default(),
-        follow_up: r
-            .follow_up
-            .map(|action| pb::FollowUpAction { code: action.code().to_owned(), meaning: action.meaning().to_owned() }),
+        // A code this service does not know still reaches the API, with no meaning.
+        follow_up: match (r.follow_up, &r.follow_up_code) {
+            (Some(action), _) => {
+                Some(pb::FollowUpAction { code: action.code().to_owned(), meaning: action.meaning().to_owned() })
+            }
+            (None, Some(code)) => Some(pb::FollowUpAction { code: code.clone(), meaning: String::new() }),
+            (None, None) => None,
+        },
     }
+}
+
+/// A rejection read back from the API; `None` for an unspecified class.
+fn rejection_from_proto(r: &pb::CarrierRejection) -> Option<CarrierRejection> {
+    Some(CarrierRejection {
+        code: r.code.clone(),
+        description: r.description.clone(),
+        class: rejection_class_from_proto(r.rejection_class, r.field)?,
+        source: known(&r.source),
+        follow_up: r.follow_up.as_ref().and_then(|f| FollowUpAction::parse(&f.code)),
+        follow_up_code: r.follow_up.as_ref().and_then(|f| follow_up_code(&f.code)),
+    })
 }
 
 /// Maps the benefit summary.
@@ -503,6 +525,9 @@ fn cost_share_from_proto(c: Option<&pb::CostShare>) -> CostShare {
         deductible_family: accumulator_from_proto(c.deductible_family.as_ref()),
         out_of_pocket_individual: accumulator_from_proto(c.out_of_pocket_individual.as_ref()),
         out_of_pocket_family: accumulator_from_proto(c.out_of_pocket_family.as_ref()),
+        copay_period_code: known(&c.copay_period_code),
+        copay_period: known(&c.copay_period),
+        not_covered: c.not_covered,
     }
 }
 
@@ -550,6 +575,7 @@ pub fn benefits_from_proto(b: &pb::BenefitSummary) -> BenefitSummary {
                     .collect(),
                 coverage_begin_date: known(&c.coverage_begin_date),
                 coverage_end_date: known(&c.coverage_end_date),
+                rejections: c.rejections.iter().filter_map(rejection_from_proto).collect(),
             })
             .collect(),
         carve_out_administrator: known(&b.carve_out_administrator),
@@ -578,19 +604,7 @@ pub fn benefits_from_proto(b: &pb::BenefitSummary) -> BenefitSummary {
         patient_is_dependent: b.patient_is_dependent,
         dependent_relationship: known(&b.dependent_relationship),
         carve_out_phone: known(&b.carve_out_phone),
-        rejections: b
-            .rejections
-            .iter()
-            .filter_map(|r| {
-                Some(CarrierRejection {
-                    code: r.code.clone(),
-                    description: r.description.clone(),
-                    class: rejection_class_from_proto(r.rejection_class, r.field)?,
-                    source: known(&r.source),
-                    follow_up: r.follow_up.as_ref().and_then(|f| FollowUpAction::parse(&f.code)),
-                })
-            })
-            .collect(),
+        rejections: b.rejections.iter().filter_map(rejection_from_proto).collect(),
     }
 }
 
@@ -599,6 +613,16 @@ fn screening_to_proto(s: &ScreeningDecision) -> pb::ScreeningDecision {
         verdict: verdict_to_proto(s.verdict) as i32,
         rule: s.rule.clone(),
         reason: s.reason.clone(),
+    }
+}
+
+fn control_numbers_to_proto(numbers: &ControlNumbers) -> pb::ControlNumbers {
+    pb::ControlNumbers {
+        interchange: numbers.interchange.clone().unwrap_or_default(),
+        group: numbers.group.clone().unwrap_or_default(),
+        transaction: numbers.transaction.clone().unwrap_or_default(),
+        trace: numbers.trace.clone().unwrap_or_default(),
+        other_requests: numbers.other_requests.iter().map(control_numbers_to_proto).collect(),
     }
 }
 
@@ -611,12 +635,7 @@ fn attempt_to_proto(a: &CarrierAttempt) -> pb::CarrierAttempt {
         result_class: result_class_to_proto(a.result_class) as i32,
         error_code: a.error_code.clone().unwrap_or_default(),
         detail: a.detail.clone().unwrap_or_default(),
-        control_numbers: (!a.control_numbers.is_empty()).then(|| pb::ControlNumbers {
-            interchange: a.control_numbers.interchange.clone().unwrap_or_default(),
-            group: a.control_numbers.group.clone().unwrap_or_default(),
-            transaction: a.control_numbers.transaction.clone().unwrap_or_default(),
-            trace: a.control_numbers.trace.clone().unwrap_or_default(),
-        }),
+        control_numbers: (!a.control_numbers.is_empty()).then(|| control_numbers_to_proto(&a.control_numbers)),
     }
 }
 
@@ -828,6 +847,7 @@ mod tests {
                 class: row.class,
                 source: source.map(str::to_owned),
                 follow_up,
+                follow_up_code: follow_up.map(|action| action.code().to_owned()),
             })
     }
 

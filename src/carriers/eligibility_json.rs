@@ -4,7 +4,7 @@
 //! * [`build_request`]: the request body for one attempt (a fresh 9-digit control number each time);
 //! * [`interpret_response`]: what an HTTP status and body mean ([`AttemptResult`] and the carrier's error code).
 //!   Payers answer rejections with HTTP 200 and 400 alike, so AAA codes in the body decide, not the status;
-//!   429 and 5xx are server errors whatever the body says. The AAA code table is [`super::aaa`];
+//!   408, 429 and 5xx are server errors whatever the body says. The AAA code table is [`super::aaa`];
 //!   normalisation into the benefit summary is [`super::json_summary`];
 //! * [`EligibilityJsonConnector`]: the HTTP call (timeouts from the route, bearer token from the environment,
 //!   latency measured, raw bodies kept for the store). It logs status codes and classes with the verification
@@ -22,6 +22,7 @@ use super::http;
 use super::json_summary::{self, array, text};
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
 use crate::domain::ControlNumbers;
+use crate::domain::answer::follow_up_code;
 use crate::domain::{
     AttemptResult, AttemptResultClass, BenefitSummary, CarrierRejection, CoverageFinding, EligibilityAnswer,
     FollowUpAction, Person, PlanFacts, Relationship,
@@ -116,6 +117,8 @@ struct Rejection {
     source: Option<&'static str>,
     /// The payer's follow-up action (AAA04), when it is one of the code list's.
     follow_up: Option<FollowUpAction>,
+    /// The AAA04 code as sent when code-shaped, known or not (see [`follow_up_code`]).
+    follow_up_code: Option<String>,
 }
 
 impl Rejection {
@@ -126,6 +129,7 @@ impl Rejection {
             class: self.class,
             source: self.source.map(str::to_owned),
             follow_up: self.follow_up,
+            follow_up_code: self.follow_up_code.clone(),
         }
     }
 }
@@ -161,14 +165,22 @@ fn aaa_rejections(doc: &Value, http_status: u16) -> Vec<Rejection> {
             continue;
         }
         let follow_up = follow_up_text.as_deref().and_then(FollowUpAction::parse);
+        let raw_follow_up = follow_up_text.as_deref().and_then(follow_up_code);
         match rejections.iter_mut().find(|r| r.code == code.as_ref()) {
             Some(known) => {
                 known.source = known.source.or(source);
                 known.follow_up = known.follow_up.or(follow_up);
+                known.follow_up_code = known.follow_up_code.take().or(raw_follow_up);
             }
             None => {
                 let class = aaa::classify(&code, http_status);
-                rejections.push(Rejection { code: code.into_owned(), class, source, follow_up });
+                rejections.push(Rejection {
+                    code: code.into_owned(),
+                    class,
+                    source,
+                    follow_up,
+                    follow_up_code: raw_follow_up,
+                });
             }
         }
     }
@@ -183,12 +195,17 @@ fn failed(class: AttemptResultClass, detail: impl Into<String>, retry_after: Opt
 /// follow-up action when it gave one: "AAA 42: Unable to Respond at Current Time; the carrier asks: Please
 /// Wait 10 Days and Resubmit (X)".
 fn describe(rejection: &Rejection) -> String {
-    format!("AAA {}: {}{}", rejection.code, aaa::description(&rejection.code), follow_up_words(rejection.follow_up))
+    format!("AAA {}: {}{}", rejection.code, aaa::description(&rejection.code), follow_up_words(rejection))
 }
 
-/// "; the carrier asks: <meaning> (<code>)", or nothing.
-fn follow_up_words(follow_up: Option<FollowUpAction>) -> String {
-    follow_up.map(|action| format!("; the carrier asks: {} ({})", action.meaning(), action.code())).unwrap_or_default()
+/// "; the carrier asks: <meaning> (<code>)", "; the carrier's follow-up code <code> is not one this service
+/// knows", or nothing.
+fn follow_up_words(rejection: &Rejection) -> String {
+    match (rejection.follow_up, rejection.follow_up_code.as_deref()) {
+        (Some(action), _) => format!("; the carrier asks: {} ({})", action.meaning(), action.code()),
+        (None, Some(code)) => format!("; the carrier's follow-up code {code} is not one this service knows"),
+        (None, None) => String::new(),
+    }
 }
 
 /// Decides from the AAA rejections of a body. The most serious class wins: a set-up or other problem (an
@@ -238,7 +255,7 @@ fn from_rejections(
             let what = aaa::applicant_hint(&lead.code, 200).unwrap_or_else(|| "check the member ID".to_owned());
             format!("carrier found no such member: {what}")
         };
-        let hint = format!("{hint}{}", follow_up_words(lead.follow_up));
+        let hint = format!("{hint}{}", follow_up_words(lead));
         let error_code = format!("AAA:{}", lead.code);
         let answer = EligibilityAnswer {
             finding,
@@ -269,7 +286,7 @@ fn from_rejections(
 /// What one HTTP answer from an eligibility v3 endpoint means. Pure and total: any status and any body give
 /// an [`AttemptResult`], never a panic.
 ///
-/// * 429 and 5xx: [`AttemptResultClass::ServerError`] (transient), honouring `retry_after`; code `HTTP:<status>`.
+/// * 408, 429 and 5xx: [`AttemptResultClass::ServerError`] (transient), honouring `retry_after`; code `HTTP:<status>`.
 /// * AAA codes in the body (on any other status, 200 and 400 alike): see [`super::aaa`] and the private
 ///   `from_rejections` rule; codes that ask the applicant to fix a detail are answers (member not found or
 ///   demographics mismatch, with a hint naming the field and the carrier's follow-up action, and the
@@ -285,7 +302,8 @@ pub fn interpret_response(
     body: &str,
 ) -> (AttemptResult, Option<String>) {
     let http_code = || Some(format!("HTTP:{http_status}"));
-    if http_status == 429 || (500..600).contains(&http_status) {
+    // 408 (the carrier timed out waiting for our request) is as transient as a 5xx: asking again may work.
+    if matches!(http_status, 408 | 429) || (500..600).contains(&http_status) {
         let detail = format!("HTTP {http_status} from the carrier");
         return (failed(AttemptResultClass::ServerError, detail, retry_after), http_code());
     }
@@ -436,6 +454,7 @@ mod tests {
             attempt_number: 1,
             request: &request,
             payer_id: "60054",
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &["30", "AI"],
         };
@@ -463,6 +482,7 @@ mod tests {
             attempt_number: 2,
             request: &request,
             payer_id: "SANDBOX",
+            payer_name: "Bluegrass Health Plan",
             provider: &provider,
             service_types: &["30"],
         };

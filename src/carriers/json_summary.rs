@@ -46,10 +46,12 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::aaa;
+use crate::domain::answer::follow_up_code;
 use crate::domain::benefits::{category_rank, service_type_label};
 use crate::domain::{
-    Accumulator, BenefitSummary, CategoryBenefit, CostShare, CoverageFinding, NetworkIndicator, NetworkTier, PlanDates,
-    PlanFacts, PlanStatus, VisitLimit,
+    Accumulator, BenefitSummary, CarrierRejection, CategoryBenefit, CostShare, CoverageFinding, FollowUpAction,
+    NetworkIndicator, NetworkTier, PlanDates, PlanFacts, PlanStatus, VisitLimit,
 };
 
 pub use crate::domain::benefits::BEHAVIOURAL_HEALTH_CODES;
@@ -262,7 +264,7 @@ pub fn parse_date_or_range(raw: &str) -> (Option<String>, Option<String>) {
 }
 
 fn format_cents(cents: i64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
+    crate::report::money(Some(cents))
 }
 
 fn tier_words(tier: NetworkTier) -> &'static str {
@@ -280,54 +282,12 @@ pub fn parse_quantity(raw: &str) -> Option<f64> {
     (value.is_finite() && value <= 1e9).then_some(value)
 }
 
-/// What an EB09 quantity qualifier (code list 673) or HSD01/HSD03 unit counts, in words. `None` for codes
-/// that are not a unit of care (`99` quantity used is handled apart).
-pub fn quantity_unit_words(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "VS" => "visits",
-        "DY" | "DA" => "days",
-        "HS" => "hours",
-        "MN" | "MO" => "months",
-        "WK" => "weeks",
-        "YY" | "YR" => "years",
-        "P6" => "services",
-        "FL" => "units",
-        "CA" => "days covered (actual)",
-        "CE" => "days covered (estimated)",
-        "D3" => "co-insurance days",
-        "LA" | "LE" => "lifetime reserve days",
-        "QA" => "approved",
-        "M2" => "maximum",
-        "S7" => "years of age (at most)",
-        "S8" => "years of age (at least)",
-        _ => return None,
-    })
-}
+pub use super::x12::codes::quantity_unit_words;
 
-/// An X12 time period qualifier (EB06, HSD05; code list 615) in words.
+/// An X12 time period qualifier (EB06, HSD05; code list 615) in words (the shared table in
+/// [`super::x12::codes`]).
 pub fn period_words(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "6" => "hour",
-        "7" => "day",
-        "13" => "24 hours",
-        "21" => "year",
-        "22" => "service year",
-        "23" => "calendar year",
-        "24" => "year to date",
-        "25" => "contract",
-        "26" => "episode",
-        "27" => "visit",
-        "28" => "outlier",
-        "29" => "remaining",
-        "30" => "exceeded",
-        "31" => "not exceeded",
-        "32" => "lifetime",
-        "33" => "lifetime remaining",
-        "34" => "month",
-        "35" => "week",
-        "36" => "admission",
-        _ => return None,
-    })
+    super::x12::codes::time_period_words(code)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -351,6 +311,8 @@ pub fn coverage_finding(doc: &Value) -> Option<CoverageFinding> {
         .chain(
             array(doc, "benefitsInformation")
                 .iter()
+                // A status row with an AAA of its own is a refused inquiry, not a coverage status.
+                .filter(|row| benefit_rejections(row).is_empty())
                 .filter_map(|row| Some((is_plan_level(row), status_code_activity(&text(row, "code")?)?))),
         );
     let (mut plan_level, mut any_level) = (None::<bool>, None::<bool>);
@@ -503,17 +465,62 @@ fn entity_phone(entity: &Value) -> Option<String> {
     })
 }
 
+/// X12 2120 NM101 entity identifier codes of the roles in which an organisation administers benefits for the
+/// answering plan: `13` contracted service provider, `1I` preferred provider organisation, `2B` third-party
+/// administrator, `PR` payer, `PRP` primary payer, `VN` vendor, `X3` utilisation management organisation, `Y2`
+/// managed care organisation. A primary care provider (`P3`), a provider (`1P`), a secondary or tertiary payer
+/// and the like are never the carve-out administrator.
+pub const ADMINISTRATOR_ROLES: [&str; 8] = ["13", "1I", "2B", "PR", "PRP", "VN", "X3", "Y2"];
+
+/// True when an entity's role (`entityIdentifier`: the NM101 code, or its name as the v3 JSON writes it) is one
+/// of [`ADMINISTRATOR_ROLES`].
+fn in_administrator_role(entity: &Value) -> bool {
+    let Some(role) = text(entity, "entityIdentifier") else { return false };
+    ADMINISTRATOR_ROLES.iter().any(|code| {
+        role.as_ref() == *code
+            || super::x12::codes::entity_identifier(code).is_some_and(|name| name.eq_ignore_ascii_case(&role))
+    })
+}
+
+/// True when an entity is a person (NM102 `1`, "Person", or a first name given): never an administrator.
+fn is_person(entity: &Value) -> bool {
+    let kind = text(entity, "entityType");
+    kind.as_deref().is_some_and(|k| k == "1" || k.eq_ignore_ascii_case("person"))
+        || text(entity, "entityFirstname").or_else(|| text(entity, "entityFirstName")).is_some()
+}
+
+/// True when an entity is an organisation (NM102 `2`, "Non-Person Entity").
+fn is_organisation(entity: &Value) -> bool {
+    text(entity, "entityType").is_some_and(|k| k.as_ref() == "2" || k.eq_ignore_ascii_case("non-person entity"))
+}
+
+/// True when a related entity may be named as the carve-out administrator: a listed administrator or a company
+/// calling itself a behavioural-health company (not a person), or an organisation in an administrator role on a
+/// behavioural-health row.
+fn is_administrator(entity: &Value, behavioural_row: bool) -> bool {
+    let Some(name) = entity_name(entity) else { return false };
+    if is_person(entity) {
+        return false;
+    }
+    known_carve_out(&name).is_some()
+        || names_behavioural_health(&name)
+        || (behavioural_row && is_organisation(entity) && in_administrator_role(entity))
+}
+
+fn is_behavioural_row(row: &Value) -> bool {
+    strings(row, "serviceTypeCodes").iter().any(|code| BEHAVIOURAL_HEALTH_CODES.contains(&code.as_ref()))
+}
+
 /// The behavioural-health carve-out administrator, strongest evidence first: a related entity (on any row) that
-/// is a listed administrator or calls itself a behavioural-health company; a related entity on a
-/// behavioural-health row; a listed administrator named in a behavioural-health row's messages. Returns the name
-/// and the entity's telephone number when it has one.
+/// is a listed administrator or calls itself a behavioural-health company; an organisation in an administrator
+/// role ([`ADMINISTRATOR_ROLES`]) on a behavioural-health row; a listed administrator named in a
+/// behavioural-health row's messages. People (a primary care provider, say) never are. Returns the name and the
+/// entity's telephone number when it has one.
 fn carve_out(rows: &[Value]) -> Option<(String, Option<String>)> {
     let entities = || rows.iter().flat_map(|row| related_entities(row).map(move |entity| (row, entity)));
-    let is_behavioural = |row: &Value| {
-        strings(row, "serviceTypeCodes").iter().any(|code| BEHAVIOURAL_HEALTH_CODES.contains(&code.as_ref()))
-    };
+    let is_behavioural = |row: &Value| is_behavioural_row(row);
     let named = |entity: &Value| entity_name(entity).filter(|name| !name.eq_ignore_ascii_case("unknown"));
-    if let Some((name, entity)) = entities().find_map(|(_, entity)| {
+    if let Some((name, entity)) = entities().filter(|(_, entity)| !is_person(entity)).find_map(|(_, entity)| {
         let name = named(entity)?;
         match known_carve_out(&name) {
             Some(known) => Some((known.to_owned(), entity)),
@@ -522,8 +529,9 @@ fn carve_out(rows: &[Value]) -> Option<(String, Option<String>)> {
     }) {
         return Some((name, entity_phone(entity)));
     }
-    if let Some((name, entity)) =
-        entities().filter(|(row, _)| is_behavioural(row)).find_map(|(_, entity)| Some((named(entity)?, entity)))
+    if let Some((name, entity)) = entities()
+        .filter(|(row, entity)| is_behavioural(row) && is_administrator(entity, true))
+        .find_map(|(_, entity)| Some((named(entity)?, entity)))
     {
         return Some((name, entity_phone(entity)));
     }
@@ -566,6 +574,9 @@ struct SummaryBuilder {
     /// Remaining and used counts, matched to their limits at the end (the payer may send them first).
     counts: Vec<LimitCount>,
     messages: Vec<String>,
+    /// Categories an active status row without an AAA of its own made active: a category whose inquiry the
+    /// carrier rejected stays active only when such a row says so.
+    confirmed_active: std::collections::HashSet<usize>,
 }
 
 impl SummaryBuilder {
@@ -672,6 +683,16 @@ pub fn summarise(doc: &Value) -> BenefitSummary {
         }
     }
     resolve_limit_counts(&mut builder);
+    // A category whose inquiry the carrier rejected (an AAA in its benefit loop) is not active on the strength
+    // of the rejected row or of a `planStatus` entry repeating it: unknown, unless a clean row says active.
+    for (index, category) in builder.categories.iter_mut().enumerate() {
+        if !category.rejections.is_empty()
+            && category.active == Some(true)
+            && !builder.confirmed_active.contains(&index)
+        {
+            category.active = None;
+        }
+    }
 
     let mut categories = builder.categories;
     categories.sort_by_key(|category| category_rank(&category.service_type_code));
@@ -715,19 +736,9 @@ fn patient(doc: &Value) -> (Option<bool>, Option<String>) {
     (doc.get("subscriber").filter(|s| s.is_object()).map(|_| false), None)
 }
 
-/// An X12 individual relationship code (INS02) in words.
+/// An X12 individual relationship code (INS02) in words, from the table the X12 path uses too.
 fn relationship_words(code: &str) -> Option<Cow<'static, str>> {
-    Some(Cow::Borrowed(match code {
-        "01" => "Spouse",
-        "19" => "Child",
-        "20" => "Employee",
-        "21" => "Unknown",
-        "39" => "Organ Donor",
-        "40" => "Cadaver Donor",
-        "53" => "Life Partner",
-        "G8" => "Other Relationship",
-        _ => return None,
-    }))
+    super::x12::codes::relationship(code).map(Cow::Borrowed)
 }
 
 /// Remaining and used counts of limitation rows, attached to the limit of the same category, tier and unit (or
@@ -845,7 +856,22 @@ fn apply_row(
     let row_name = text(row, "name");
     let qualifier = notes.first().map(|note| format!(" ({note})")).unwrap_or_default();
     let context = format!("{}, {}", row_name.as_deref().unwrap_or(code), tier_words(tier));
+    let rejections = benefit_rejections(row);
+    let behavioural = is_behavioural_row(row);
     let category = &mut builder.categories[index];
+    for rejection in &rejections {
+        if !category.rejections.contains(rejection) {
+            category.rejections.push(rejection.clone());
+        }
+    }
+    // Related entities that are not the carve-out administrator (a primary care provider, another payer) are
+    // kept as messages naming their role.
+    for entity in related_entities(row).filter(|entity| !is_administrator(entity, behavioural)) {
+        if let Some(name) = entity_name(entity) {
+            let role = text(entity, "entityIdentifier").map_or(Cow::Borrowed("Related entity"), |r| r);
+            push_unique(&mut category.messages, &format!("{role}: {name}"));
+        }
+    }
 
     match text(row, "authOrCertIndicator").as_deref() {
         Some("Y") => category.prior_authorization_required = Some(true),
@@ -856,7 +882,13 @@ fn apply_row(
     }
 
     if let Some(active) = status_code_activity(code) {
-        category.active = Some(category.active.unwrap_or(false) || active);
+        if rejections.is_empty() {
+            category.active = Some(category.active.unwrap_or(false) || active);
+            if active {
+                builder.confirmed_active.insert(index);
+            }
+        }
+        let category = &mut builder.categories[index];
         // The category's own network indicator and dates come from its status rows (an active one first).
         if active || category.network_indicator.is_none() {
             category.network_indicator = indicator.or(category.network_indicator);
@@ -875,6 +907,17 @@ fn apply_row(
         return;
     }
 
+    // A cost row qualified by an inpatient place of service, a procedure or an inpatient message is not the
+    // figure an outpatient programme quotes: it becomes a note naming its qualifier.
+    if matches!(code, "A" | "B" | "C" | "G")
+        && let Some(setting) = qualified_setting(row, notes)
+    {
+        if let Some(figure) = cost_figure(row, code) {
+            push_unique(&mut category.messages, &format!("{figure}, {} ({setting})", tier_words(tier)));
+        }
+        return;
+    }
+
     match code {
         "A" => {
             if let Some(percent) = text(row, "benefitPercent").as_deref().and_then(parse_percent) {
@@ -886,9 +929,16 @@ fn apply_row(
         }
         "B" => {
             if let Some(cents) = text(row, "benefitAmount").as_deref().and_then(parse_cents) {
+                let (period_code, period) = row_period(row);
+                let per = period.as_deref().map(|p| format!(" per {p}")).unwrap_or_default();
                 let (share, messages) = share_and_messages(category, tier);
+                if share.copay_cents.is_none() {
+                    // The period belongs to the amount it qualifies.
+                    share.copay_period_code = period_code;
+                    share.copay_period = period;
+                }
                 set_or_note(&mut share.copay_cents, cents, messages, || {
-                    format!("Also co-payment {} {}{qualifier}", format_cents(cents), tier_words(tier))
+                    format!("Also co-payment {}{per} {}{qualifier}", format_cents(cents), tier_words(tier))
                 });
             }
         }
@@ -907,8 +957,14 @@ fn apply_row(
                     Some("24") => {
                         builder.met.entry((index, tier, kind, family)).or_insert(cents);
                     }
-                    // Exceeded / not exceeded / lifetime remaining are not the period's figures.
-                    Some("30" | "31" | "33") => {}
+                    // Only a year (or the contract, whose period is the plan's) is the period total admissions
+                    // quotes. Lifetime, episode, admission, visit, exceeded, ... figures are notes with their
+                    // period words, never the deductible or out-of-pocket maximum.
+                    Some(period) if !is_period_total(period) => {
+                        if let Some(figure) = cost_figure(row, code) {
+                            push_unique(&mut category.messages, &format!("{figure}, {}{qualifier}", tier_words(tier)));
+                        }
+                    }
                     _ => {
                         let (share, messages) = share_and_messages(category, tier);
                         let slot = &mut accumulator_mut(share, kind, family).total_cents;
@@ -927,13 +983,174 @@ fn apply_row(
             apply_limitation(builder, index, row, tier, notes);
             return;
         }
-        "I" => push_unique(&mut category.messages, &format!("Not covered {}", tier_words(tier))),
+        "I" => {
+            category.tier_mut(tier).not_covered = true;
+            // Not covered whatever the network: the category is not active, unless a status row says it is.
+            if tier == NetworkTier::Unspecified && category.active.is_none() {
+                category.active = Some(false);
+            }
+            push_unique(&mut category.messages, &format!("Not covered {}", tier_words(tier)));
+        }
         _ => {}
     }
     let category = &mut builder.categories[index];
     for note in notes {
         push_unique(&mut category.messages, &format!("{context}: {note}"));
     }
+}
+
+/// True for the EB06 codes whose accumulator figure is the period total: absent (handled by the caller), `21`
+/// years, `22` service year, `23` calendar year, `25` contract (the contract period is the plan period).
+fn is_period_total(code: &str) -> bool {
+    matches!(code, "21" | "22" | "23" | "25")
+}
+
+/// A row's EB06 period: the code, and its words (from the code, else the payer's own text).
+fn row_period(row: &Value) -> (Option<String>, Option<String>) {
+    let code = text(row, "timeQualifierCode").map(Cow::into_owned);
+    let words = code
+        .as_deref()
+        .and_then(period_words)
+        .map(str::to_owned)
+        .or_else(|| text(row, "timeQualifier").map(|p| period_in_words(&p)));
+    (code, words)
+}
+
+/// A cost row's figure in words with its period: "Co-payment $500.00 per admission", "Deductible $10,000.00 per
+/// lifetime", "Out of pocket $200.00 (lifetime remaining)". `None` when the row carries no figure.
+fn cost_figure(row: &Value, code: &str) -> Option<String> {
+    let figure = match code {
+        "A" => format!("{}%", text(row, "benefitPercent").as_deref().and_then(parse_percent)?),
+        _ => format_cents(text(row, "benefitAmount").as_deref().and_then(parse_cents)?),
+    };
+    let kind = match code {
+        "A" => "Co-insurance",
+        "B" => "Co-payment",
+        "C" => "Deductible",
+        _ => "Out of pocket",
+    };
+    let family = if is_family_level(text(row, "coverageLevelCode").as_deref()) { " (family)" } else { "" };
+    let period = match row_period(row) {
+        // States, not periods: "remaining", "exceeded", "year to date", ...
+        (Some(code), Some(words)) if matches!(code.as_str(), "24" | "28" | "29" | "30" | "31" | "33") => {
+            format!(" ({words})")
+        }
+        (_, Some(words)) => format!(" per {words}"),
+        (Some(code), None) => format!(" (time period {code})"),
+        (None, None) => String::new(),
+    };
+    Some(format!("{kind}{family} {figure}{period}"))
+}
+
+/// X12 place of service codes (CMS list, sent in a 2115 `III*ZZ*<code>`) an outpatient programme's figures come
+/// from: office, outpatient hospital, clinics, community mental health, non-residential substance-use and opioid
+/// treatment.
+const OUTPATIENT_PLACES: [&str; 9] = ["11", "19", "22", "49", "50", "53", "57", "58", "71"];
+
+/// A place of service code in words, for the note naming a qualified row.
+fn place_of_service_words(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "02" | "10" => "telehealth",
+        "11" => "office",
+        "12" => "home",
+        "19" | "22" => "outpatient hospital",
+        "20" => "urgent care facility",
+        "21" => "inpatient hospital",
+        "23" => "emergency room",
+        "31" => "skilled nursing facility",
+        "49" => "independent clinic",
+        "50" => "federally qualified health center",
+        "51" => "inpatient psychiatric facility",
+        "52" => "psychiatric facility - partial hospitalization",
+        "53" => "community mental health center",
+        "55" => "residential substance abuse treatment facility",
+        "56" => "psychiatric residential treatment center",
+        "57" => "non-residential substance abuse treatment facility",
+        "58" => "non-residential opioid treatment facility",
+        "61" => "comprehensive inpatient rehabilitation facility",
+        "71" => "public health clinic",
+        _ => return None,
+    })
+}
+
+/// The places of service a row names: `eligibilityAdditionalInformationList[]` and
+/// `eligibilityAdditionalInformation` (an object, or an array as some payers send it) entries whose code list
+/// qualifier is `ZZ` (mutually defined: the place of service), or absent.
+fn places_of_service(row: &Value) -> Vec<Cow<'_, str>> {
+    let single = row.get("eligibilityAdditionalInformation");
+    let entries =
+        array(row, "eligibilityAdditionalInformationList").iter().chain(single.filter(|v| v.is_object())).chain(
+            single
+                .map(|v| match v {
+                    Value::Array(items) => items.as_slice(),
+                    _ => &[],
+                })
+                .unwrap_or_default(),
+        );
+    entries
+        .filter(|entry| {
+            text(entry, "codeListQualifierCode")
+                .is_none_or(|q| q.as_ref() == "ZZ" || q.eq_ignore_ascii_case("mutually defined"))
+        })
+        .filter_map(|entry| text(entry, "industryCode"))
+        .collect()
+}
+
+/// What makes a cost row a figure for something other than an outpatient visit, in words, or `None` when the
+/// row is unqualified or outpatient (it may then fill the headline figure): a place of service that is not an
+/// outpatient one (inpatient hospital 21, inpatient psychiatric 51, residential 55/56, inpatient rehabilitation
+/// 61, ...), a procedure code (EB13), or a message saying inpatient, residential or emergency.
+fn qualified_setting(row: &Value, notes: &[Cow<'_, str>]) -> Option<String> {
+    let places = places_of_service(row);
+    if let Some(place) = places.iter().find(|place| !OUTPATIENT_PLACES.contains(&place.as_ref())) {
+        return Some(match place_of_service_words(place) {
+            Some(words) => format!("{words}, place of service {place}"),
+            None => format!("place of service {place}"),
+        });
+    }
+    if let Some(procedure) = row.get("compositeMedicalProcedureIdentifier")
+        && let Some(code) = text(procedure, "procedureCode")
+    {
+        return Some(match text(procedure, "productOrServiceIdQualifierCode") {
+            Some(qualifier) => format!("procedure {qualifier} {code}"),
+            None => format!("procedure {code}"),
+        });
+    }
+    if !places.is_empty() {
+        return None;
+    }
+    notes
+        .iter()
+        .find(|note| {
+            let upper = note.to_ascii_uppercase();
+            let elsewhere = ["INPATIENT", "RESIDENTIAL", "EMERGENCY", "IN-PATIENT"].iter().any(|w| upper.contains(w));
+            let outpatient = ["OUTPATIENT", "OUT-PATIENT", "OFFICE"].iter().any(|w| upper.contains(w));
+            elsewhere && !outpatient
+        })
+        .map(|note| note.clone().into_owned())
+}
+
+/// The AAAs of a benefit row (`aaaErrors`, where an X12 AAA inside a 2110 loop lands): the carrier refused the
+/// inquiry for the row's categories. In our words, with the follow-up action and its raw code.
+fn benefit_rejections(row: &Value) -> Vec<CarrierRejection> {
+    let mut out: Vec<CarrierRejection> = Vec::new();
+    for entry in array(row, "aaaErrors") {
+        let Some(code) = text(entry, "code").filter(|code| aaa::looks_like_code(code)) else { continue };
+        let follow_up_text = text(entry, "followupAction").or_else(|| text(entry, "followUpAction"));
+        let rejection = CarrierRejection {
+            description: aaa::description(&code).to_owned(),
+            // A benefit-loop rejection arrives in an answer (HTTP 2xx).
+            class: aaa::classify(&code, 200),
+            code: code.into_owned(),
+            source: Some("benefit".to_owned()),
+            follow_up: follow_up_text.as_deref().and_then(FollowUpAction::parse),
+            follow_up_code: follow_up_text.as_deref().and_then(follow_up_code),
+        };
+        if !out.contains(&rejection) {
+            out.push(rejection);
+        }
+    }
+    out
 }
 
 fn push_limit(limits: &mut Vec<VisitLimit>, limit: VisitLimit) {

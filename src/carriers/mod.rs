@@ -43,6 +43,9 @@ pub struct EligibilityQuery<'a> {
     pub request: &'a VerificationRequest,
     /// The payer ID to address.
     pub payer_id: &'a str,
+    /// The carrier's name as the directory spells it (sent where a wire format names the payer, e.g. the 270's
+    /// `NM1*PR`): the directory's name, not what the applicant typed.
+    pub payer_name: &'a str,
     /// The clinic.
     pub provider: &'a Provider,
     /// X12 service type codes to ask about (e.g. `30`, `AI`, `MH`).

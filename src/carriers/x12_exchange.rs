@@ -84,17 +84,20 @@ pub fn interpret_x12(
             // One document per subscriber: a 271 may answer for several members (batch-style payers).
             let documents: Vec<Value> = answers.iter().flat_map(x12::eligibility_json_all).collect();
             let trace = sent.control_numbers.trace.as_deref().unwrap_or_default();
-            let chosen = documents
-                .iter()
-                .find(|doc| echoes_trace(doc, trace))
-                .or_else(|| (documents.len() == 1).then(|| &documents[0]));
+            // The answer must be to our question: the document echoing our trace number, or else the only
+            // document when it carries no trace at all (some payers omit TRN). A 271 echoing someone else's trace
+            // is never taken: it would attach another person's coverage to this applicant.
+            let chosen = documents.iter().find(|doc| echoes_trace(doc, trace)).or_else(|| match documents.as_slice() {
+                [only] if traces_of(only).next().is_none() => Some(only),
+                _ => None,
+            });
             match chosen {
                 Some(document) => eligibility_json::interpret_response(http_status, retry_after, &document.to_string()),
                 None if documents.is_empty() => {
                     (failed(AttemptResultClass::InvalidResponse, "the X12 answer holds no 271".to_owned()), None)
                 }
                 None => {
-                    let detail = "no 271 in the answer carries our trace number".to_owned();
+                    let detail = "no 271 in the answer carries our trace number (TRN02)".to_owned();
                     (failed(AttemptResultClass::InvalidResponse, detail), None)
                 }
             }
@@ -104,19 +107,20 @@ pub fn interpret_x12(
 
 /// True when a 271 (as eligibility JSON) echoes `trace` in a subscriber or dependent trace number.
 fn echoes_trace(document: &Value, trace: &str) -> bool {
-    if trace.is_empty() {
-        return false;
-    }
-    let holders = std::iter::once(document.get("subscriber"))
-        .chain(std::iter::once(Some(document)))
-        .flatten()
+    !trace.is_empty() && traces_of(document).any(|echoed| echoed == trace)
+}
+
+/// Every trace number (TRN02) a 271 document carries, at the subscriber and the dependent levels.
+fn traces_of(document: &Value) -> impl Iterator<Item = &str> {
+    let holders = std::iter::once(document)
+        .chain(document.get("subscriber"))
         .chain(document.get("dependents").and_then(Value::as_array).into_iter().flatten());
-    holders.into_iter().any(|holder| {
-        ["subscriberTraceNumbers", "dependentTraceNumbers", "traceNumbers"].iter().any(|key| {
-            holder.get(key).and_then(Value::as_array).is_some_and(|traces| {
-                traces.iter().any(|t| t.get("referenceIdentification").and_then(Value::as_str) == Some(trace))
-            })
-        })
+    holders.flat_map(|holder| {
+        ["subscriberTraceNumbers", "dependentTraceNumbers", "traceNumbers"]
+            .into_iter()
+            .filter_map(move |key| holder.get(key).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|trace| trace.get("referenceIdentification").and_then(Value::as_str))
     })
 }
 
@@ -125,4 +129,60 @@ fn rejection(acknowledgement: &Acknowledgement) -> (AttemptResult, Option<String
     let detail = format!("the carrier refused the 270: {}", acknowledgement.describe());
     let result = AttemptResult::Failed { class: AttemptResultClass::Rejected, detail, retry_after: None };
     (result, Some(acknowledgement.error_code()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sent(trace: &str) -> X12Request {
+        X12Request {
+            x12: String::new(),
+            control_numbers: ControlNumbers { trace: Some(trace.to_owned()), ..ControlNumbers::default() },
+        }
+    }
+
+    #[test]
+    fn a_document_echoing_our_trace_number_is_found_among_several() {
+        let ours = json!({ "subscriberTraceNumbers": [{ "referenceIdentification": "000000042" }] });
+        let theirs = json!({ "subscriberTraceNumbers": [{ "referenceIdentification": "000000099" }] });
+        assert!(echoes_trace(&ours, "000000042"));
+        assert!(!echoes_trace(&theirs, "000000042"));
+        assert!(!echoes_trace(&ours, ""), "an empty trace matches nothing");
+    }
+
+    #[test]
+    fn a_271_answering_someone_elses_trace_number_is_not_taken_as_our_answer() {
+        // Arrange: a well-formed 271 for an active member, whose TRN02 is not the one we sent.
+        let x12 = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *261127*1200*^*00501*000000001*0*P*:~\
+GS*HB*PAYER*CLINIC*20261127*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~BHT*0022*11*1*20261127*1200~\
+HL*1**20*1~NM1*PR*2*BLUEGRASS HEALTH*****PI*BGHP1~HL*2*1*21*1~NM1*1P*2*CLINIC*****XX*1234567893~\
+HL*3*2*22*0~TRN*2*000000099*9123456789~NM1*IL*1*SAMPLE*JORDAN****MI*ACT1~EB*1**30~SE*11*0001~GE*1*1~IEA*1*000000001~";
+
+        // Act
+        let (result, _) = interpret_x12(200, None, x12.as_bytes(), &sent("000000042"));
+
+        // Assert
+        assert!(
+            matches!(result, AttemptResult::Failed { class: AttemptResultClass::InvalidResponse, .. }),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_single_271_without_any_trace_number_is_taken() {
+        // Arrange: some payers leave TRN out; the only answer in the reply is then ours.
+        let x12 = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *261127*1200*^*00501*000000001*0*P*:~\
+GS*HB*PAYER*CLINIC*20261127*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~BHT*0022*11*1*20261127*1200~\
+HL*1**20*1~NM1*PR*2*BLUEGRASS HEALTH*****PI*BGHP1~HL*2*1*21*1~NM1*1P*2*CLINIC*****XX*1234567893~\
+HL*3*2*22*0~NM1*IL*1*SAMPLE*JORDAN****MI*ACT1~EB*1**30~SE*10*0001~GE*1*1~IEA*1*000000001~";
+
+        // Act
+        let (result, _) = interpret_x12(200, None, x12.as_bytes(), &sent("000000042"));
+
+        // Assert
+        assert!(matches!(result, AttemptResult::Answered(_)), "{result:?}");
+    }
 }

@@ -17,7 +17,9 @@ use tracing::{Instrument, info_span};
 use crate::carriers::caqh_core::CaqhCoreConnector;
 use crate::carriers::eligibility_json::EligibilityJsonConnector;
 use crate::carriers::raw_x12::RawX12Connector;
-use crate::carriers::{AttemptOutput, Connector, ConnectorError, Directory, EligibilityQuery, Provider, WireFormat};
+use crate::carriers::{
+    AttemptOutput, CarrierRoute, Connector, ConnectorError, Directory, EligibilityQuery, Provider, WireFormat,
+};
 use crate::domain::lifecycle::decide;
 use crate::domain::verification::truncate_to_micros;
 use crate::domain::{
@@ -66,15 +68,33 @@ pub struct DispatcherSettings {
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     directory: Arc<Directory>,
-    connectors: HashMap<String, Arc<dyn Connector>>,
+    carriers: HashMap<String, CarrierLane>,
     screener: Arc<Screener>,
     provider: Provider,
     changes: ChangeFeed,
     settings: DispatcherSettings,
 }
 
+/// One carrier's connector and its bulkhead: at most the route's `max_concurrency` calls in flight from this
+/// process, split calls counted one by one, so one carrier's backlog or a split into several requests cannot
+/// flood it.
+struct CarrierLane {
+    connector: Arc<dyn Connector>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl CarrierLane {
+    /// One call through the bulkhead: waits for a free slot, then calls.
+    async fn call(&self, query: EligibilityQuery<'_>) -> AttemptOutput {
+        // The semaphore is never closed, so `acquire` cannot fail; without a permit the call still goes ahead
+        // rather than losing the attempt.
+        let _permit = self.in_flight.acquire().await.ok();
+        self.connector.check_eligibility(query).await
+    }
+}
+
 impl Dispatcher {
-    /// Builds the dispatcher and one connector (with its own HTTP client) per carrier route.
+    /// Builds the dispatcher and one connector (with its own HTTP client and concurrency limit) per carrier route.
     pub fn new(
         store: Arc<dyn Store>,
         directory: Arc<Directory>,
@@ -83,7 +103,7 @@ impl Dispatcher {
         changes: ChangeFeed,
         settings: DispatcherSettings,
     ) -> Result<Self, DispatchError> {
-        let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
+        let mut carriers: HashMap<String, CarrierLane> = HashMap::new();
         for route in directory.routes() {
             let built: Result<Arc<dyn Connector>, ConnectorError> = match route.format {
                 WireFormat::EligibilityJsonV3 => EligibilityJsonConnector::new(route).map(|c| Arc::new(c) as _),
@@ -92,9 +112,10 @@ impl Dispatcher {
             };
             let connector =
                 built.map_err(|e| DispatchError::Connector { carrier: route.id.clone(), reason: e.to_string() })?;
-            connectors.insert(route.id.clone(), connector);
+            let in_flight = Arc::new(Semaphore::new(usize::try_from(route.max_concurrency.max(1)).unwrap_or(1)));
+            carriers.insert(route.id.clone(), CarrierLane { connector, in_flight });
         }
-        Ok(Dispatcher { store, directory, connectors, screener, provider, changes, settings })
+        Ok(Dispatcher { store, directory, carriers, screener, provider, changes, settings })
     }
 
     /// Runs until `shutdown` is cancelled, then stops claiming and waits up to `grace` for calls in flight.
@@ -265,6 +286,7 @@ impl Dispatcher {
     fn query<'a>(
         &'a self,
         work: &'a ClaimedWork,
+        route: &'a CarrierRoute,
         attempt_number: u32,
         service_types: &'a [&'a str],
     ) -> EligibilityQuery<'a> {
@@ -273,6 +295,7 @@ impl Dispatcher {
             attempt_number,
             request: &work.request,
             payer_id: &work.payer_id,
+            payer_name: &route.display_name,
             provider: &self.provider,
             service_types,
         }
@@ -286,8 +309,7 @@ impl Dispatcher {
         attempt_number: u32,
         cancel: &CancellationToken,
     ) -> Option<(AttemptOutput, Transition)> {
-        let Some((route, connector)) = self.directory.route(&work.carrier).zip(self.connectors.get(&work.carrier))
-        else {
+        let Some((route, lane)) = self.directory.route(&work.carrier).zip(self.carriers.get(&work.carrier)) else {
             // The directory changed since the request was routed: nothing to call.
             let output = AttemptOutput {
                 http_status: None,
@@ -321,13 +343,13 @@ impl Dispatcher {
                 let calls = asked.iter().map(|code| {
                     let one = [code.as_str()];
                     async move {
-                        let query = self.query(work, attempt_number, &one);
-                        (code.clone(), connector.check_eligibility(query).await)
+                        let query = self.query(work, route, attempt_number, &one);
+                        (code.clone(), lane.call(query).await)
                     }
                 });
                 split::combine(futures::future::join_all(calls).await)
             } else {
-                Some(connector.check_eligibility(self.query(work, attempt_number, &service_types)).await)
+                Some(lane.call(self.query(work, route, attempt_number, &service_types)).await)
             }
         };
         let output = tokio::select! {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::carriers::AttemptOutput;
 use crate::domain::answer::merge;
 use crate::domain::benefits::service_type_label;
-use crate::domain::{AttemptResult, EligibilityAnswer};
+use crate::domain::{AttemptResult, ControlNumbers, EligibilityAnswer};
 
 /// The service types to ask in separate requests: `30` first, then the rest in the route's order (each once).
 pub fn requests_for(service_types: &[&str]) -> Vec<String> {
@@ -50,7 +50,17 @@ pub fn combine(calls: Vec<(String, AttemptOutput)>) -> Option<AttemptOutput> {
 
     let mut calls = calls;
     let plan = calls.get(plan_index)?;
-    let (http_status, control_numbers) = (plan.1.http_status, plan.1.control_numbers.clone());
+    let http_status = plan.1.http_status;
+    // Every request's numbers are kept, so each can be traced with the carrier: the plan-level call's first.
+    let control_numbers = ControlNumbers {
+        other_requests: calls
+            .iter()
+            .enumerate()
+            .filter(|(index, (_, call))| *index != plan_index && !call.control_numbers.is_empty())
+            .map(|(_, (_, call))| call.control_numbers.clone())
+            .collect(),
+        ..plan.1.control_numbers.clone()
+    };
     if let Some(index) = decisive {
         let (_, call) = calls.swap_remove(index);
         return Some(AttemptOutput {
@@ -109,7 +119,7 @@ fn body_array<'a>(bodies: impl Iterator<Item = Option<&'a str>>) -> Option<Strin
 mod tests {
     use super::*;
     use crate::domain::benefits::CategoryBenefit;
-    use crate::domain::{AttemptResultClass, BenefitSummary, ControlNumbers, CoverageFinding, PlanFacts};
+    use crate::domain::{AttemptResultClass, BenefitSummary, CoverageFinding, PlanFacts};
 
     fn answered(code: &str, copay: i64, finding: CoverageFinding) -> AttemptOutput {
         let mut category = CategoryBenefit { service_type_code: code.to_owned(), ..CategoryBenefit::default() };
@@ -163,6 +173,9 @@ mod tests {
         assert_eq!(answer.summary.category("MH").and_then(|c| c.in_network.copay_cents), Some(3000));
         assert_eq!(combined.latency, Duration::from_millis(300), "the calls ran at the same time");
         assert_eq!(combined.control_numbers.transaction.as_deref(), Some("ctl-30"));
+        let others: Vec<Option<&str>> =
+            combined.control_numbers.other_requests.iter().map(|numbers| numbers.transaction.as_deref()).collect();
+        assert_eq!(others, vec![Some("ctl-AI"), Some("ctl-MH")], "every request can be traced");
         let requests: Vec<String> =
             serde_json::from_str(combined.raw_request.as_deref().unwrap_or("[]")).expect("a JSON array");
         assert_eq!(requests, vec!["request 30", "request AI", "request MH"]);

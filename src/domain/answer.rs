@@ -260,6 +260,23 @@ pub struct CarrierRejection {
     /// The payer's recommended follow-up action (AAA04), when it gave a known one.
     #[serde(default)]
     pub follow_up: Option<FollowUpAction>,
+    /// The AAA04 code exactly as the payer sent it, when it was code-shaped ([`follow_up_code`]): kept beside
+    /// `follow_up` so that a code this service does not know still reaches the attempt detail and the API.
+    #[serde(default)]
+    pub follow_up_code: Option<String>,
+}
+
+/// The raw AAA04 code worth keeping from what a payer sent: the code of a known action (its text is turned
+/// back into the code), or one or two upper-case letters or digits. Anything longer is free text, which is
+/// never kept: it could quote what was sent.
+pub fn follow_up_code(raw: &str) -> Option<String> {
+    if let Some(action) = FollowUpAction::parse(raw) {
+        return Some(action.code().to_owned());
+    }
+    let raw = raw.trim();
+    let code_shaped =
+        (1..=2).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    code_shaped.then(|| raw.to_owned())
 }
 
 /// The facts in an answer that reveal a government plan, gathered by the connector for screening.
@@ -330,11 +347,17 @@ impl EligibilityAnswer {
             return format!("answered: {finding}");
         };
         let field = rejection.class.field().map(|f| format!(", {}", f.words())).unwrap_or_default();
-        let follow_up = rejection
-            .follow_up
-            .map(|action| format!("; follow-up {}: {}", action.code(), action.meaning()))
-            .unwrap_or_default();
+        let follow_up = follow_up_words(rejection);
         format!("answered: {finding} (AAA {}{field}{follow_up})", rejection.code)
+    }
+}
+
+/// "; follow-up C: Please Correct and Resubmit", "; follow-up Q: a code this service does not know", or nothing.
+fn follow_up_words(rejection: &CarrierRejection) -> String {
+    match (rejection.follow_up, rejection.follow_up_code.as_deref()) {
+        (Some(action), _) => format!("; follow-up {}: {}", action.code(), action.meaning()),
+        (None, Some(code)) => format!("; follow-up {code}: a code this service does not know"),
+        (None, None) => String::new(),
     }
 }
 
@@ -604,6 +627,7 @@ mod tests {
             class: AaaClass::FixApplicant(ApplicantField::MemberId),
             source: Some("subscriber".to_owned()),
             follow_up: Some(FollowUpAction::CorrectAndResubmit),
+            follow_up_code: Some("C".to_owned()),
         });
 
         assert_eq!(

@@ -33,8 +33,18 @@ impl Accumulator {
 /// What the applicant pays for one category within one network tier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CostShare {
-    /// Copay per visit, in cents.
+    /// Copay, in cents, for the period in `copay_period_code` (per visit only when the carrier said so).
     pub copay_cents: Option<i64>,
+    /// The X12 time period code the copay is for (EB06, e.g. `27` visit, `36` admission); `None` when the
+    /// carrier did not say, which is an unknown period, not "per visit".
+    #[serde(default)]
+    pub copay_period_code: Option<String>,
+    /// The copay's period in words ("visit", "admission", ...), when known.
+    #[serde(default)]
+    pub copay_period: Option<String>,
+    /// True when the carrier said the category is not covered in this tier (X12 EB01 `I`, non-covered).
+    #[serde(default)]
+    pub not_covered: bool,
     /// Coinsurance the patient pays, in percent (20.0 means 20%).
     pub coinsurance_percent: Option<f64>,
     /// Individual deductible.
@@ -51,6 +61,7 @@ impl CostShare {
     /// True when nothing is known.
     pub fn is_unknown(&self) -> bool {
         self.copay_cents.is_none()
+            && !self.not_covered
             && self.coinsurance_percent.is_none()
             && self.deductible_individual.is_unknown()
             && self.deductible_family.is_unknown()
@@ -60,7 +71,14 @@ impl CostShare {
 
     /// Fills the figures this cost share does not know from `other`.
     pub fn fill_from(&mut self, other: &CostShare) {
-        fill(&mut self.copay_cents, &other.copay_cents);
+        // The period belongs to the amount: it is taken only with the copay it qualifies.
+        if self.copay_cents.is_none() && other.copay_cents.is_some() {
+            self.copay_cents = other.copay_cents;
+            self.copay_period_code.clone_from(&other.copay_period_code);
+            self.copay_period.clone_from(&other.copay_period);
+        }
+        // "Not covered" from either answer wins, as inactivity does for a category.
+        self.not_covered |= other.not_covered;
         fill(&mut self.coinsurance_percent, &other.coinsurance_percent);
         self.deductible_individual.fill_from(&other.deductible_individual);
         self.deductible_family.fill_from(&other.deductible_family);
@@ -295,6 +313,10 @@ pub struct CategoryBenefit {
     /// Last day this category's coverage applies, when its status row has its own dates.
     #[serde(default)]
     pub coverage_end_date: Option<String>,
+    /// The carrier's AAA rejections of this category's inquiry (an AAA inside its benefit loop): the carrier
+    /// refused to answer for the category, so its status rows do not count as active.
+    #[serde(default)]
+    pub rejections: Vec<CarrierRejection>,
 }
 
 impl CategoryBenefit {
@@ -343,6 +365,11 @@ impl CategoryBenefit {
         }
         fill(&mut self.coverage_begin_date, &other.coverage_begin_date);
         fill(&mut self.coverage_end_date, &other.coverage_end_date);
+        for rejection in &other.rejections {
+            if !self.rejections.contains(rejection) {
+                self.rejections.push(rejection.clone());
+            }
+        }
     }
 }
 

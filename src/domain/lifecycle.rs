@@ -368,6 +368,7 @@ mod tests {
             class: crate::domain::AaaClass::FixApplicant(crate::domain::ApplicantField::MemberId),
             source: Some("subscriber".to_owned()),
             follow_up: Some(crate::domain::FollowUpAction::CorrectAndResubmit),
+            follow_up_code: Some("C".to_owned()),
         });
         let result = AttemptResult::Answered(Box::new(EligibilityAnswer {
             finding: CoverageFinding::MemberNotFound,

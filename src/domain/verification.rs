@@ -364,6 +364,10 @@ pub struct ControlNumbers {
     /// TRN02, the trace number the payer echoes in its 271.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// The numbers of the attempt's other requests, when a carrier that answers one service type per request was
+    /// asked in several (these numbers are the plan-level request's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_requests: Vec<ControlNumbers>,
 }
 
 impl ControlNumbers {
@@ -378,6 +382,7 @@ impl ControlNumbers {
             group: Some(next()),
             transaction: Some(next()),
             trace: Some(next()),
+            other_requests: Vec::new(),
         }
     }
 
@@ -388,7 +393,11 @@ impl ControlNumbers {
 
     /// True when no number is known.
     pub fn is_empty(&self) -> bool {
-        self.interchange.is_none() && self.group.is_none() && self.transaction.is_none() && self.trace.is_none()
+        self.interchange.is_none()
+            && self.group.is_none()
+            && self.transaction.is_none()
+            && self.trace.is_none()
+            && self.other_requests.is_empty()
     }
 }
 

@@ -56,20 +56,56 @@ pub const ELIGIBILITY_PATH: &str = "/medicalnetwork/eligibility/v3";
 pub(crate) struct SandboxState {
     templates: Templates,
     requests: Arc<AtomicU64>,
+    /// Requests being answered now, and the most ever at once (tests check carrier concurrency limits with it).
+    in_flight: Arc<InFlight>,
+}
+
+/// Counts the eligibility requests being answered at the same time.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    now: AtomicU64,
+    most: AtomicU64,
+}
+
+impl InFlight {
+    /// Counts one request until the returned guard is dropped (when its answer has been produced).
+    pub(crate) fn enter(self: &Arc<Self>) -> InFlightGuard {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        InFlightGuard(Arc::clone(self))
+    }
+}
+
+/// One request in flight; see [`InFlight::enter`].
+pub(crate) struct InFlightGuard(Arc<InFlight>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl SandboxState {
+    /// Counts a request: served, and in flight until the guard is dropped.
+    pub(crate) fn begin(&self) -> InFlightGuard {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.enter()
+    }
 }
 
 /// Serves the simulator on `listener` until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    serve_counting(listener, shutdown, Arc::new(AtomicU64::new(0))).await
+    serve_counting(listener, shutdown, Arc::new(AtomicU64::new(0)), Arc::default()).await
 }
 
 async fn serve_counting(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     requests: Arc<AtomicU64>,
+    in_flight: Arc<InFlight>,
 ) -> std::io::Result<()> {
     let year = time::OffsetDateTime::now_utc().year();
-    let state = Arc::new(SandboxState { templates: Templates::new(year), requests });
+    let state = Arc::new(SandboxState { templates: Templates::new(year), requests, in_flight });
     let app = Router::new()
         .route(ELIGIBILITY_PATH, post(eligibility))
         .route(x12::RAW_X12_PATH, post(x12::raw_x12))
@@ -89,9 +125,10 @@ pub async fn spawn(addr: SocketAddr) -> std::io::Result<SandboxHandle> {
         // A dropped sender is a stop signal too.
         let _ = stopped.await;
     };
-    let task = tokio::spawn(serve_counting(listener, shutdown, Arc::clone(&requests)));
+    let in_flight: Arc<InFlight> = Arc::default();
+    let task = tokio::spawn(serve_counting(listener, shutdown, Arc::clone(&requests), Arc::clone(&in_flight)));
     tracing::info!(addr = %local_addr, "sandbox carrier listening");
-    Ok(SandboxHandle { local_addr, stop: Some(stop), task: Some(task), requests })
+    Ok(SandboxHandle { local_addr, stop: Some(stop), task: Some(task), requests, in_flight })
 }
 
 /// A simulator running in the background. Dropping it stops the simulator (requests in flight finish).
@@ -101,9 +138,15 @@ pub struct SandboxHandle {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     requests: Arc<AtomicU64>,
+    in_flight: Arc<InFlight>,
 }
 
 impl SandboxHandle {
+    /// The most eligibility requests the simulator has been answering at the same moment, in any wire format.
+    pub fn most_in_flight(&self) -> u64 {
+        self.in_flight.most.load(Ordering::SeqCst)
+    }
+
     /// The base URL carrier routes use, e.g. `http://127.0.0.1:40123`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.local_addr)
@@ -172,7 +215,7 @@ fn validation_error(field: &str, description: &str) -> Response {
 }
 
 async fn eligibility(State(state): State<Arc<SandboxState>>, body: Bytes) -> Response {
-    state.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = state.begin();
     let request: SandboxRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) => return validation_error("body", "request body is not a valid eligibility request"),

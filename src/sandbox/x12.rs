@@ -11,7 +11,6 @@
 //! say exactly the same thing.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -106,7 +105,7 @@ fn sandbox_request(inquiry: &Inquiry270) -> SandboxRequest {
 
 /// `POST /medicalnetwork/eligibility/v3/raw-x12`.
 pub(crate) async fn raw_x12(State(state): State<Arc<SandboxState>>, body: Bytes) -> Response {
-    state.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = state.begin();
     let x12 = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(members)) => members.get("x12").and_then(Value::as_str).map(str::to_owned),
         _ => None,
@@ -124,7 +123,7 @@ pub(crate) async fn raw_x12(State(state): State<Arc<SandboxState>>, body: Bytes)
 
 /// `POST /core/realtime`.
 pub(crate) async fn caqh_core(State(state): State<Arc<SandboxState>>, headers: HeaderMap, body: Bytes) -> Response {
-    state.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = state.begin();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let request = match CoreEnvelope::decode(content_type, body.to_vec(), &REQUIRED_REQUEST_FIELDS).await {
         Ok(request) => request,

@@ -39,6 +39,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The sandbox carrier's request counter.
     pub sandbox_requests: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// The most requests the carrier simulator answered at once (directory mode only).
+    pub sandbox_most_in_flight: Option<Box<dyn Fn() -> u64 + Send + Sync>>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _guard: Box<dyn std::any::Any + Send>,
@@ -154,6 +156,7 @@ pub async fn start(settings: Settings, guard: Box<dyn std::any::Any + Send>) -> 
         address,
         store,
         sandbox_requests: Box::new(move || sandbox_counter.load(std::sync::atomic::Ordering::Relaxed)),
+        sandbox_most_in_flight: None,
         stop: Some(stop),
         server: Some(server),
         _guard: guard,
@@ -268,7 +271,8 @@ pub async fn spawn_app_with_directory(
 ) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store_guard = store_for(backend, &mut settings)?;
-    let simulator = insurance_verifier::sandbox::spawn("127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
+    let simulator =
+        Arc::new(insurance_verifier::sandbox::spawn("127.0.0.1:0".parse().expect("addr")).await.expect("simulator"));
     let files = tempfile::tempdir().expect("tempdir");
     let path = files.path().join("carriers.toml");
     std::fs::write(&path, directory(&simulator.base_url())).expect("directory file written");
@@ -290,6 +294,10 @@ pub async fn spawn_app_with_directory(
         address,
         store,
         sandbox_requests: Box::new(move || counter.load(std::sync::atomic::Ordering::Relaxed)),
+        sandbox_most_in_flight: Some({
+            let simulator = Arc::clone(&simulator);
+            Box::new(move || simulator.most_in_flight())
+        }),
         stop: Some(stop),
         server: Some(server),
         // Dropped after the server stops: the simulator, then the directory file, then the database.

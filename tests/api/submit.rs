@@ -62,7 +62,7 @@ async fn an_active_commercial_member_completes_with_benefits_in_the_same_reply(a
     assert_eq!(benefits.coverage_active, Some(true));
     let substance_abuse =
         benefits.categories.iter().find(|c| c.service_type_code == "AI").expect("substance abuse category");
-    let in_network = substance_abuse.in_network.expect("in-network cost share");
+    let in_network = substance_abuse.in_network.as_ref().expect("in-network cost share");
     assert!(in_network.copay_cents.is_some() || in_network.coinsurance_percent.is_some());
     assert!((app.sandbox_requests)() >= 1);
 }

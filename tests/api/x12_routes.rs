@@ -27,6 +27,17 @@ fn directory(base_url: &str) -> String {
         one_service_type_per_request = true
         service_types = ["30", "AI", "MH"]
         request_timeout = "2s"
+
+        [[carriers]]
+        id = "bluegrass-narrow"
+        display_name = "Bluegrass Narrow Health"
+        payer_ids = ["BGNARROW"]
+        format = "x12_raw_json"
+        base_url = "{base_url}"
+        one_service_type_per_request = true
+        service_types = ["30", "AI", "MH"]
+        max_concurrency = 1
+        request_timeout = "2s"
         "#
     )
 }
@@ -106,3 +117,19 @@ crate::on_both_stores_with_directory!(
     directory,
     a_medicare_advantage_answer_over_core_completes_as_a_government_plan_with_its_rule
 );
+
+async fn a_carriers_concurrency_limit_holds_even_when_its_requests_are_split(app: &TestApp) {
+    // Arrange: three separate requests (30, AI, MH), each answered after 300 ms, to a carrier allowed one at once.
+    let mut message = form("Bluegrass Narrow Health", "SLOW300", PlanType::Employer);
+    message.wait_for_result = wait(10);
+
+    // Act
+    let verification = app.submit(message).await.expect("submit").verification.expect("verification");
+
+    // Assert
+    assert_eq!(verification.status(), VerificationStatus::Completed, "{:?}", verification.status_detail);
+    assert_eq!((app.sandbox_requests)(), 3);
+    let most = app.sandbox_most_in_flight.as_ref().expect("directory mode")();
+    assert_eq!(most, 1, "max_concurrency = 1 allows one call at a time, split calls included");
+}
+crate::on_both_stores_with_directory!(directory, a_carriers_concurrency_limit_holds_even_when_its_requests_are_split);

@@ -282,6 +282,7 @@ pub fn wire_control_numbers(control: &ControlNumbers) -> ControlNumbers {
         group: Some(group),
         transaction: Some(transaction),
         trace: Some(trace),
+        other_requests: Vec::new(),
     }
 }
 
@@ -495,8 +496,9 @@ pub fn relationship_code(relationship: Relationship) -> Option<&'static str> {
 ///   upper-cased with spaces removed, as the JSON connector sends it), `REF*6P` with the group number when the
 ///   card has one, `DMG*D8*{date of birth}`.
 /// * When the applicant is not the policy holder (and the holder's details were given), 2000D/2100D
-///   dependent: `NM1*03*1*...`, `DMG`, `INS*Y*{01|19|34}`. The TR3 puts the patient's TRN, DTP and EQ in the
-///   patient's loop, so they go to the dependent; otherwise to the subscriber.
+///   dependent: `NM1*03*1*...`, `DMG`, `INS*N*{01|19|34}` (in a 270's 2100D, INS01 "insured indicator" may only
+///   be `N`: the dependent is not the insured; `Y` makes strict payers reject the inquiry with a 999). The TR3 puts
+///   the patient's TRN, DTP and EQ in the patient's loop, so they go to the dependent; otherwise to the subscriber.
 /// * Patient's loop: `TRN*1*{trace}*{`[`trace_originator`]`}`, `DTP*291*D8*{date of now}`, and EQ with every
 ///   service type (repeated with the repetition separator; one EQ per type without one; `30` when none).
 ///
@@ -517,7 +519,7 @@ pub fn build_270(
     w.segment("BHT", &["0022", "13", &numbers.transaction, &at.ccyymmdd(), &at.hhmm()]);
 
     w.segment("HL", &["1", "", "20", "1"]);
-    let (payer_name, payer_id) = (w.name(&request.card.carrier_name), w.id(query.payer_id));
+    let (payer_name, payer_id) = (w.name(query.payer_name), w.id(query.payer_id));
     w.segment("NM1", &["PR", "2", &payer_name, "", "", "", "", "PI", &payer_id]);
 
     w.segment("HL", &["2", "1", "21", "1"]);
@@ -549,7 +551,7 @@ pub fn build_270(
         w.segment("TRN", &["1", &trace[0], &trace[1]]);
         write_person_name(&mut w, "03", patient, None);
         w.segment("DMG", &["D8", &compact_date(patient.date_of_birth)]);
-        w.segment("INS", &["Y", code]);
+        w.segment("INS", &["N", code]);
     }
     w.segment("DTP", &["291", "D8", &at.ccyymmdd()]);
     let codes: Vec<String> = query.service_types.iter().map(|code| w.id(code)).filter(|c| !c.is_empty()).collect();
@@ -1609,6 +1611,7 @@ mod tests {
             group: Some("101".into()),
             transaction: Some("0101".into()),
             trace: Some("123456789".into()),
+            other_requests: Vec::new(),
         }
     }
 
@@ -1622,6 +1625,8 @@ mod tests {
             attempt_number: 1,
             request,
             payer_id: "00660",
+            // The tests below vary the card's carrier name to exercise the name cleaning.
+            payer_name: &request.card.carrier_name,
             provider,
             service_types,
         }
@@ -1702,7 +1707,7 @@ mod tests {
                 "TRN*1*123456789*9123456789",
                 "NM1*03*1*SAMPLE*JORDAN",
                 "DMG*D8*19880412",
-                "INS*Y*19",
+                "INS*N*19",
                 "DTP*291*D8*20260302",
                 "EQ*AI",
                 "SE*18*0101",
@@ -1846,6 +1851,7 @@ mod tests {
             group: Some("0012345678901".into()),
             transaction: Some("7".into()),
             trace: None,
+            other_requests: Vec::new(),
         };
         let wire = wire_control_numbers(&broken);
         assert_eq!(wire.interchange.as_deref(), Some("000000012"));

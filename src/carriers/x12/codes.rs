@@ -315,56 +315,78 @@ pub fn insurance_type(code: &str) -> Option<&'static str> {
     })
 }
 
-/// EB06 / HSD05 time period qualifiers (code list 615).
+/// EB06 / HSD05 time period qualifiers (code list 615): the code, its name as the v3 JSON writes it, and the
+/// period in words for people ("per calendar year"). The one table for the X12 and the JSON paths.
+const TIME_PERIODS: &[(&str, &str, &str)] = &[
+    ("6", "Hour", "hour"),
+    ("7", "Day", "day"),
+    ("13", "24 Hours", "24 hours"),
+    ("21", "Years", "year"),
+    ("22", "Service Year", "service year"),
+    ("23", "Calendar Year", "calendar year"),
+    ("24", "Year to Date", "year to date"),
+    ("25", "Contract", "contract"),
+    ("26", "Episode", "episode"),
+    ("27", "Visit", "visit"),
+    ("28", "Outlier", "outlier"),
+    ("29", "Remaining", "remaining"),
+    ("30", "Exceeded", "exceeded"),
+    ("31", "Not Exceeded", "not exceeded"),
+    ("32", "Lifetime", "lifetime"),
+    ("33", "Lifetime Remaining", "lifetime remaining"),
+    ("34", "Month", "month"),
+    ("35", "Week", "week"),
+    ("36", "Admission", "admission"),
+];
+
+/// EB06 / HSD05 time period qualifiers (code list 615), as the v3 JSON names them.
 pub fn time_period(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "6" => "Hour",
-        "7" => "Day",
-        "13" => "24 Hours",
-        "21" => "Years",
-        "22" => "Service Year",
-        "23" => "Calendar Year",
-        "24" => "Year to Date",
-        "25" => "Contract",
-        "26" => "Episode",
-        "27" => "Visit",
-        "28" => "Outlier",
-        "29" => "Remaining",
-        "30" => "Exceeded",
-        "31" => "Not Exceeded",
-        "32" => "Lifetime",
-        "33" => "Lifetime Remaining",
-        "34" => "Month",
-        "35" => "Week",
-        "36" => "Admission",
-        _ => return None,
-    })
+    TIME_PERIODS.iter().find(|(c, _, _)| *c == code).map(|(_, name, _)| *name)
 }
 
-/// EB09 / HSD01 quantity qualifiers (code list 673).
+/// An EB06 / HSD05 time period in words for people: "calendar year", "admission", ...
+pub fn time_period_words(code: &str) -> Option<&'static str> {
+    TIME_PERIODS.iter().find(|(c, _, _)| *c == code).map(|(_, _, words)| *words)
+}
+
+/// Quantity qualifiers (EB09 / HSD01, code list 673) and the units of measurement HSD03 uses (code list 355:
+/// `DA`, `MO`, `WK`, `YR`): the code, its v3 JSON name (code list 673 only), and what it counts in words
+/// (`None` for codes that are not a unit of care, such as `99` quantity used).
+const QUANTITIES: &[(&str, Option<&str>, Option<&str>)] = &[
+    ("8H", Some("Minimum"), None),
+    ("99", Some("Quantity Used"), None),
+    ("CA", Some("Covered - Actual"), Some("days covered (actual)")),
+    ("CE", Some("Covered - Estimated"), Some("days covered (estimated)")),
+    ("D3", Some("Number of Co-insurance Days"), Some("co-insurance days")),
+    ("DB", Some("Deductible Blood Units"), Some("deductible blood units")),
+    ("DY", Some("Days"), Some("days")),
+    ("FL", Some("Units"), Some("units")),
+    ("HS", Some("Hours"), Some("hours")),
+    ("LA", Some("Life-time Reserve - Actual"), Some("lifetime reserve days")),
+    ("LE", Some("Life-time Reserve - Estimated"), Some("lifetime reserve days")),
+    ("M2", Some("Maximum"), Some("maximum")),
+    ("MN", Some("Month"), Some("months")),
+    ("P6", Some("Number of Services or Procedures"), Some("services")),
+    ("QA", Some("Quantity Approved"), Some("approved")),
+    ("S7", Some("Age, High Value"), Some("years of age (at most)")),
+    ("S8", Some("Age, Low Value"), Some("years of age (at least)")),
+    ("VS", Some("Visits"), Some("visits")),
+    ("YY", Some("Years"), Some("years")),
+    ("DA", None, Some("days")),
+    ("MO", None, Some("months")),
+    ("WK", None, Some("weeks")),
+    ("YR", None, Some("years")),
+];
+
+/// EB09 / HSD01 quantity qualifiers (code list 673), as the v3 JSON names them.
 pub fn quantity_qualifier(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "8H" => "Minimum",
-        "99" => "Quantity Used",
-        "CA" => "Covered - Actual",
-        "CE" => "Covered - Estimated",
-        "D3" => "Number of Co-insurance Days",
-        "DB" => "Deductible Blood Units",
-        "DY" => "Days",
-        "FL" => "Units",
-        "HS" => "Hours",
-        "LA" => "Life-time Reserve - Actual",
-        "LE" => "Life-time Reserve - Estimated",
-        "M2" => "Maximum",
-        "MN" => "Month",
-        "P6" => "Number of Services or Procedures",
-        "QA" => "Quantity Approved",
-        "S7" => "Age, High Value",
-        "S8" => "Age, Low Value",
-        "VS" => "Visits",
-        "YY" => "Years",
-        _ => return None,
-    })
+    QUANTITIES.iter().find(|(c, _, _)| *c == code).and_then(|(_, name, _)| *name)
+}
+
+/// What an EB09 quantity qualifier or an HSD01/HSD03 unit counts, in words: "visits", "days", ... `None` for
+/// codes that are not a unit of care (`99` quantity used is handled apart) and unknown codes.
+pub fn quantity_unit_words(code: &str) -> Option<&'static str> {
+    QUANTITIES.iter().find(|(c, _, _)| *c == code).and_then(|(_, _, words)| *words)
 }
 
 /// EB11 / EB12 yes-no-condition codes.
@@ -462,7 +484,7 @@ pub fn communication_mode(code: &str) -> Option<&'static str> {
     })
 }
 
-/// INS02 individual relationship codes.
+/// INS02 individual relationship codes (the v3 `relationToSubscriber` text; the JSON and X12 paths share it).
 pub fn relationship(code: &str) -> Option<&'static str> {
     Some(match code {
         "01" => "Spouse",
@@ -577,4 +599,34 @@ pub fn reference_description_key(qualifier: &str) -> Option<&'static str> {
         "N6" => "planNetworkIdDescription",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_time_period_has_a_name_and_words_and_unknown_codes_have_neither() {
+        for (code, name, words) in TIME_PERIODS {
+            assert_eq!((time_period(code), time_period_words(code)), (Some(*name), Some(*words)));
+            assert_eq!(words.to_lowercase(), *words, "{code}: words are lower case");
+        }
+        assert_eq!((time_period("77"), time_period_words("77")), (None, None));
+    }
+
+    #[test]
+    fn units_of_measurement_have_words_but_no_quantity_qualifier_name() {
+        assert_eq!((quantity_qualifier("VS"), quantity_unit_words("VS")), (Some("Visits"), Some("visits")));
+        assert_eq!((quantity_qualifier("DA"), quantity_unit_words("DA")), (None, Some("days")));
+        assert_eq!((quantity_qualifier("99"), quantity_unit_words("99")), (Some("Quantity Used"), None));
+        for (i, (code, _, _)) in QUANTITIES.iter().enumerate() {
+            assert!(QUANTITIES[i + 1..].iter().all(|(other, _, _)| other != code), "duplicate {code}");
+        }
+    }
+
+    #[test]
+    fn other_adult_is_a_relationship() {
+        assert_eq!(relationship("34"), Some("Other Adult"));
+        assert_eq!(relationship("01"), Some("Spouse"));
+    }
 }

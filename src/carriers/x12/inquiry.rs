@@ -226,7 +226,16 @@ pub fn read_270(input: &[u8]) -> Result<Inquiry270, X12Error> {
     let subscriber_person = person(subscriber, "loop 2100C (subscriber name)")?;
     let dependent = subscriber.children.iter().find(|level| level.code == LevelCode::Dependent);
     let dependent_person = match dependent {
-        Some(level) => Some(person(level, "loop 2100D (dependent name)")?),
+        Some(level) => {
+            let dependent = person(level, "loop 2100D (dependent name)")?;
+            // In a 270's 2100D, INS01 (insured indicator) may only be `N`: the dependent is not the insured.
+            if let Some(ins) = level.name().and_then(|name| name.relationship.as_ref())
+                && ins.element(1).is_some_and(|insured| insured != "N")
+            {
+                return Err(X12Error::structure(ins, "INS01 of a dependent (loop 2100D) must be N"));
+            }
+            Some(dependent)
+        }
         None => None,
     };
 
@@ -264,6 +273,7 @@ pub fn read_270(input: &[u8]) -> Result<Inquiry270, X12Error> {
             group: owned(Some(group.control_number)),
             transaction: owned(Some(transaction.control_number)),
             trace: trace.as_ref().map(|t| t.number.clone()),
+            other_requests: Vec::new(),
         },
         trace,
         reference: owned(bht.element(3)),
@@ -349,7 +359,7 @@ mod tests {
             "TRN*1*555000111*9123456789~",
             "NM1*03*1*EXAMPLE*RILEY~",
             "DMG*D8*20080229~",
-            "INS*Y*19~",
+            "INS*N*19~",
             "DTP*291*D8*20260302~",
             "EQ*30^AI~",
             "EQ*MH~",
@@ -392,6 +402,7 @@ mod tests {
                 group: Some("101".into()),
                 transaction: Some("0101".into()),
                 trace: Some("555000111".into()),
+                other_requests: Vec::new(),
             }
         );
         let trace = inquiry.trace.as_ref().expect("a trace");
@@ -436,6 +447,7 @@ mod tests {
             (sample_270().replace("NM1*03*1*EXAMPLE*RILEY~", "NM1*03*1~"), "NM103"),
             (sample_270().replace("D8*19850615", "D8*19851315"), "DMG02"),
             (sample_270().replace("*20260302*090512", "*2026-03-02"), "BHT04"),
+            (sample_270().replace("INS*N*19~", "INS*Y*19~"), "INS01 of a dependent"),
         ];
         for (text, expected) in cases {
             let error = read_270(text.as_bytes()).expect_err(expected);
