@@ -546,6 +546,8 @@ mod tests {
                     active: Some(true),
                     in_network: Some(pb::CostShare {
                         copay_cents: Some(3_500),
+                        copay_period_code: "27".into(),
+                        copay_period: "visit".into(),
                         deductible_individual: Some(pb::Accumulator {
                             total_cents: Some(150_000),
                             remaining_cents: Some(60_000),

@@ -1020,7 +1020,8 @@ fn x12_answer(benefits: &[&str]) -> EligibilityAnswer {
         "NM1*IL*1*SAMPLE*CASEY****MI*SYNKY0611",
     ];
     segments.extend_from_slice(benefits);
-    let mut text = format!("{ISA}\nGS*HB*SENDER*RECEIVER*20260115*0930*101*X*005010X279A1~\nST*271*0001*005010X279A1~\n");
+    let mut text =
+        format!("{ISA}\nGS*HB*SENDER*RECEIVER*20260115*0930*101*X*005010X279A1~\nST*271*0001*005010X279A1~\n");
     for segment in &segments {
         text.push_str(segment);
         text.push_str("~\n");
@@ -1103,7 +1104,7 @@ fn procedure_and_inpatient_message_rows_are_notes_naming_their_qualifier() {
         {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "250",
          "additionalInformation": [{"description": "INPATIENT SERVICES"}]},
         {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "15",
-         "compositeMedicalProcedureIdentifier": {"productOrServiceIdQualifierCode": "HC", "procedureCode": "H0015"}},
+         "compositeMedicalProcedureIdentifier": {"productOrServiceIdQualifierCode": "HC", "procedureCode": "H0020"}},
         {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "40"}
     ]});
 
@@ -1111,7 +1112,18 @@ fn procedure_and_inpatient_message_rows_are_notes_naming_their_qualifier() {
 
     assert_eq!(substance.in_network.copay_cents, Some(4_000));
     assert!(substance.messages.iter().any(|m| m.contains("$250.00") && m.contains("INPATIENT")), "{substance:?}");
-    assert!(substance.messages.iter().any(|m| m.contains("$15.00") && m.contains("H0015")), "{substance:?}");
+    assert!(substance.messages.iter().any(|m| m.contains("$15.00") && m.contains("H0020")), "{substance:?}");
+}
+
+#[test]
+fn an_intensive_outpatient_procedure_row_is_the_headline_figure() {
+    let doc = json!({"benefitsInformation": [
+        {"code": "1", "serviceTypeCodes": ["30"]},
+        {"code": "B", "serviceTypeCodes": ["AI"], "inPlanNetworkIndicatorCode": "Y", "benefitAmount": "45",
+         "compositeMedicalProcedureIdentifier": {"productOrServiceIdQualifierCode": "HC", "procedureCode": "H0015"}}
+    ]});
+
+    assert_eq!(category(&json_answer(&doc).summary, "AI").in_network.copay_cents, Some(4_500));
 }
 
 #[test]
@@ -1124,11 +1136,7 @@ fn a_lifetime_deductible_is_a_note_and_the_calendar_year_one_is_the_deductible()
 
     // Assert
     assert_eq!(plan.in_network.deductible_individual.total_cents, Some(50_000));
-    assert!(
-        plan.messages.iter().any(|m| m.contains("$10,000.00") && m.contains("lifetime")),
-        "{:?}",
-        plan.messages
-    );
+    assert!(plan.messages.iter().any(|m| m.contains("$10,000.00") && m.contains("lifetime")), "{:?}", plan.messages);
 }
 
 #[test]
@@ -1174,7 +1182,10 @@ fn a_non_covered_out_of_network_tier_leaves_in_network_coverage_active() {
     let text = render_summary(&summary);
 
     let drugs = category(&summary, "AK");
-    assert_eq!((drugs.active, drugs.in_network.not_covered, drugs.out_of_network.not_covered), (Some(true), false, true));
+    assert_eq!(
+        (drugs.active, drugs.in_network.not_covered, drugs.out_of_network.not_covered),
+        (Some(true), false, true)
+    );
     assert!(text.contains("out of network:     NOT covered"), "{text}");
 }
 

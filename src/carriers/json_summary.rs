@@ -29,9 +29,18 @@
 //! * `benefitsInformation[].code` (EB01): `1`-`5` active coverage, `6`-`8` inactive, `A` co-insurance, `B`
 //!   co-payment, `C` deductible, `G` out of pocket (stop loss), `F` limitations, `I` non-covered, `R` other or
 //!   additional payer, `P` benefit disclaimer.
-//! * `timeQualifierCode` (EB06): `29` remaining, `24` year to date (amount met), `30`/`31`/`33` not a period
-//!   total (ignored for accumulators), anything else (`22` service year, `23` calendar year, ... or absent) the
-//!   total for the period. On a limitation row, `29` is the count remaining and any other code the period.
+//! * `timeQualifierCode` (EB06): on deductible and out-of-pocket rows `29` remaining, `24` year to date (amount
+//!   met), absent or `21`/`22`/`23`/`25` (years, contract) the total for the period; any other code (`32`
+//!   lifetime, `26` episode, `36` admission, `30` exceeded, ...) is never the period's figure but a note with its
+//!   period words. On a copay row, the copay's period (`27` visit, `36` admission; absent: unknown, not "per
+//!   visit"). On a limitation row, `29` is the count remaining and any other code the period.
+//! * Qualifiers (2115 III place of service in `eligibilityAdditionalInformationList`/
+//!   `eligibilityAdditionalInformation`, EB13 `compositeMedicalProcedureIdentifier`, and on copay/coinsurance
+//!   rows the first MSG): a cost row for an inpatient or residential place of service, a procedure other than
+//!   an intensive outpatient one, or an inpatient message is a note naming its qualifier; unqualified and
+//!   outpatient/office rows fill the figures admissions quotes.
+//! * `aaaErrors` on a benefit row (an AAA inside a 2110 loop): the category's rejections; its status row then
+//!   does not count as active.
 //! * `quantityQualifierCode` (EB09): `VS` visits, `DY` days, `HS` hours, `MN` months, `YY` years, `P6`
 //!   services, `99` quantity used (the remaining count is the limit less it), ...
 //! * `coverageLevelCode` (EB02): `IND`, `EMP` (employee only), `SPO` (spouse only) or absent count as
@@ -857,8 +866,9 @@ fn apply_row(
     let qualifier = notes.first().map(|note| format!(" ({note})")).unwrap_or_default();
     let context = format!("{}, {}", row_name.as_deref().unwrap_or(code), tier_words(tier));
     let rejections = benefit_rejections(row);
-    let behavioural = is_behavioural_row(row);
     let category = &mut builder.categories[index];
+    // Judged per category, not per row: a row naming 30 and AI says the same as one row for each.
+    let behavioural = BEHAVIOURAL_HEALTH_CODES.contains(&category.service_type_code.as_str());
     for rejection in &rejections {
         if !category.rejections.contains(rejection) {
             category.rejections.push(rejection.clone());
@@ -910,7 +920,7 @@ fn apply_row(
     // A cost row qualified by an inpatient place of service, a procedure or an inpatient message is not the
     // figure an outpatient programme quotes: it becomes a note naming its qualifier.
     if matches!(code, "A" | "B" | "C" | "G")
-        && let Some(setting) = qualified_setting(row, notes)
+        && let Some(setting) = qualified_setting(row, code, notes)
     {
         if let Some(figure) = cost_figure(row, code) {
             push_unique(&mut category.messages, &format!("{figure}, {} ({setting})", tier_words(tier)));
@@ -1047,6 +1057,11 @@ fn cost_figure(row: &Value, code: &str) -> Option<String> {
 /// treatment.
 const OUTPATIENT_PLACES: [&str; 9] = ["11", "19", "22", "49", "50", "53", "57", "58", "71"];
 
+/// Procedure codes (HCPCS) of an intensive outpatient programme itself: `H0015` alcohol and/or drug services,
+/// intensive outpatient; `S9480` intensive outpatient psychiatric services. A row for one of them is exactly the
+/// figure this clinic quotes, so it may fill the headline; any other procedure code makes its row a note.
+const INTENSIVE_OUTPATIENT_PROCEDURES: [&str; 2] = ["H0015", "S9480"];
+
 /// A place of service code in words, for the note naming a qualified row.
 fn place_of_service_words(code: &str) -> Option<&'static str> {
     Some(match code {
@@ -1099,8 +1114,10 @@ fn places_of_service(row: &Value) -> Vec<Cow<'_, str>> {
 /// What makes a cost row a figure for something other than an outpatient visit, in words, or `None` when the
 /// row is unqualified or outpatient (it may then fill the headline figure): a place of service that is not an
 /// outpatient one (inpatient hospital 21, inpatient psychiatric 51, residential 55/56, inpatient rehabilitation
-/// 61, ...), a procedure code (EB13), or a message saying inpatient, residential or emergency.
-fn qualified_setting(row: &Value, notes: &[Cow<'_, str>]) -> Option<String> {
+/// 61, ...), a procedure code (EB13), or, on a copay or coinsurance row, a first message saying inpatient,
+/// residential or emergency. Only the first message counts, and never on deductible or out-of-pocket rows:
+/// payers list every service an accumulator covers there ("Emergency use of Emergency Room", ...).
+fn qualified_setting(row: &Value, code: &str, notes: &[Cow<'_, str>]) -> Option<String> {
     let places = places_of_service(row);
     if let Some(place) = places.iter().find(|place| !OUTPATIENT_PLACES.contains(&place.as_ref())) {
         return Some(match place_of_service_words(place) {
@@ -1110,18 +1127,19 @@ fn qualified_setting(row: &Value, notes: &[Cow<'_, str>]) -> Option<String> {
     }
     if let Some(procedure) = row.get("compositeMedicalProcedureIdentifier")
         && let Some(code) = text(procedure, "procedureCode")
+        && !INTENSIVE_OUTPATIENT_PROCEDURES.contains(&code.as_ref())
     {
         return Some(match text(procedure, "productOrServiceIdQualifierCode") {
             Some(qualifier) => format!("procedure {qualifier} {code}"),
             None => format!("procedure {code}"),
         });
     }
-    if !places.is_empty() {
+    if !places.is_empty() || !matches!(code, "A" | "B") {
         return None;
     }
     notes
-        .iter()
-        .find(|note| {
+        .first()
+        .filter(|note| {
             let upper = note.to_ascii_uppercase();
             let elsewhere = ["INPATIENT", "RESIDENTIAL", "EMERGENCY", "IN-PATIENT"].iter().any(|w| upper.contains(w));
             let outpatient = ["OUTPATIENT", "OUT-PATIENT", "OFFICE"].iter().any(|w| upper.contains(w));

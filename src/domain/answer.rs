@@ -274,8 +274,7 @@ pub fn follow_up_code(raw: &str) -> Option<String> {
         return Some(action.code().to_owned());
     }
     let raw = raw.trim();
-    let code_shaped =
-        (1..=2).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let code_shaped = (1..=2).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     code_shaped.then(|| raw.to_owned())
 }
 

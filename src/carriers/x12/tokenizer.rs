@@ -109,7 +109,13 @@ impl<'a> Segment<'a> {
         if position == 0 {
             return None;
         }
-        self.rest().split(char::from(self.delimiters.element)).nth(position).filter(|value| !value.is_empty())
+        // Find the separators before and after the element with a byte search: `str::split(char)` decodes
+        // characters one by one, and this runs for every element of every segment read.
+        let rest = self.rest();
+        let mut separators = memchr::memchr_iter(self.delimiters.element, rest.as_bytes());
+        let start = separators.nth(position - 1)? + 1;
+        let end = separators.next().unwrap_or(rest.len());
+        rest.get(start..end).filter(|value| !value.is_empty())
     }
 
     /// The components of the element at `position`, split by the component separator (e.g. `HI01`, `EB13`);
