@@ -470,7 +470,7 @@ fn service_types_json(benefit: &BenefitLoop<'_>) -> (Vec<Value>, Vec<Value>) {
         .unzip()
 }
 
-/// The status rows (EB01 `1`-`8`) as `planStatus` entries, one per row (the X12 builders' round trip relies on
+/// The status rows (EB01 `1`-`8`) without a rejection as `planStatus` entries, one per row (the X12 builders' round trip relies on
 /// this). Change Healthcare itself merges rows of one status code and plan description into one entry (its
 /// sample 000047); the normaliser's coverage finding is the same either way.
 fn plan_statuses_json(benefits: &[BenefitLoop<'_>]) -> Vec<Value> {
@@ -478,6 +478,11 @@ fn plan_statuses_json(benefits: &[BenefitLoop<'_>]) -> Vec<Value> {
         .iter()
         .filter_map(|benefit| {
             let code = benefit.code().filter(|code| is_status_code(code))?;
+            // A status row the payer refused in the same loop (an AAA inside it) states no status: listing it
+            // would let an answer whose only status row was refused read as active.
+            if !benefit.rejections.is_empty() {
+                return None;
+            }
             let mut status = Map::new();
             put(&mut status, "statusCode", Some(code));
             put(&mut status, "status", codes::eligibility_code(code));
@@ -630,6 +635,31 @@ mod tests {
 
     fn document(rest: &[&str]) -> Value {
         documents(rest).remove(0)
+    }
+
+    #[test]
+    fn a_status_row_the_payer_refused_is_no_plan_status() {
+        // Arrange: the only status row carries an AAA in its own loop.
+        let text = concat!(
+            "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *261127*1200*^*00501*000000001*0*P*:~",
+            "GS*HB*PAYER*CLINIC*20261127*1200*1*X*005010X279A1~ST*271*0001*005010X279A1~BHT*0022*11*1*20261127*1200~",
+            "HL*1**20*1~NM1*PR*2*BLUEGRASS HEALTH*****PI*BGHP1~HL*2*1*21*1~NM1*1P*2*CLINIC*****XX*1234567893~",
+            "HL*3*2*22*0~NM1*IL*1*SAMPLE*JORDAN****MI*ACT1~EB*1**AI~AAA*N**53*C~SE*11*0001~GE*1*1~IEA*1*000000001~",
+        );
+        let interchange = crate::carriers::x12::parse(text.as_bytes()).expect("parses");
+        let transaction = interchange.transactions().next().expect("a 271");
+        let answer = crate::carriers::x12::eligibility_271(transaction).expect("a 271 tree");
+
+        // Act
+        let doc = eligibility_json(&answer);
+
+        // Assert
+        assert!(doc.get("planStatus").is_none(), "{doc}");
+        let (result, _) = crate::carriers::eligibility_json::interpret_response(200, None, &doc.to_string());
+        assert!(
+            !matches!(&result, crate::domain::AttemptResult::Answered(a) if a.finding == crate::domain::CoverageFinding::Active),
+            "a refused status row does not make the member active: {result:?}"
+        );
     }
 
     #[test]
