@@ -9,37 +9,17 @@
 
 #[path = "support/generate_271.rs"]
 mod generate_271;
+#[path = "support/read_271.rs"]
+mod read_271;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use insurance_verifier::carriers::x12::{X12Error, eligibility_271, parse, segments};
+use read_271::{parse_eligibility, tokenize};
 
 /// The size of the generated interchange: 5 MiB, as in the peer comparison.
 const INPUT_LEN: usize = 5 * 1024 * 1024;
-
-/// Drains the tokenizer; returns the number of segments.
-fn tokenize(input: &[u8]) -> Result<usize, X12Error> {
-    let (_, tokens) = segments(input)?;
-    let mut count = 0;
-    for segment in tokens {
-        black_box(segment?);
-        count += 1;
-    }
-    Ok(count)
-}
-
-/// Parses the interchange and reads the eligibility answer of every transaction; returns the transaction count.
-fn parse_eligibility(input: &[u8]) -> Result<usize, X12Error> {
-    let interchange = parse(input)?;
-    let mut count = 0;
-    for transaction in interchange.transactions() {
-        black_box(eligibility_271(transaction)?);
-        count += 1;
-    }
-    Ok(count)
-}
 
 fn x12(c: &mut Criterion) {
     let generated = generate_271::generate_271(INPUT_LEN);

@@ -13,33 +13,14 @@
 //!
 //! The file is read into memory before timing; MB/s are 10^6 bytes per second, as the peer scripts print.
 
+#[path = "../benches/support/read_271.rs"]
+mod read_271;
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use insurance_verifier::carriers::x12::{X12Error, eligibility_271, parse, segments};
-
-/// Drains the tokenizer; returns the number of segments.
-fn tokenize(input: &[u8]) -> Result<usize, X12Error> {
-    let (_, tokens) = segments(input)?;
-    let mut count = 0;
-    for segment in tokens {
-        black_box(segment?);
-        count += 1;
-    }
-    Ok(count)
-}
-
-/// Parses the interchange and reads the eligibility answer of every transaction; returns the transaction count.
-fn parse_eligibility(input: &[u8]) -> Result<usize, X12Error> {
-    let interchange = parse(input)?;
-    let mut count = 0;
-    for transaction in interchange.transactions() {
-        black_box(eligibility_271(transaction)?);
-        count += 1;
-    }
-    Ok(count)
-}
+use insurance_verifier::carriers::x12::X12Error;
+use read_271::{parse_eligibility, tokenize};
 
 /// Runs `work` once untimed, then `reps` times timed; returns the timings and the last result.
 fn timed(
