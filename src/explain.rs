@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::carriers::caqh_core::CoreEnvelope;
-use crate::carriers::eligibility_json::interpret_response;
+use crate::carriers::eligibility_json::interpret_document;
 use crate::carriers::x12::{self, X12Reply};
 use crate::domain::answer::merge;
 use crate::domain::{AttemptResult, EligibilityAnswer, ScreeningDecision};
@@ -91,8 +91,7 @@ pub async fn explain(input: &[u8], screener: &Screener) -> Result<Explanation, E
         Ok(Value::Object(members)) => match members.get("x12").and_then(Value::as_str) {
             Some(x12) => Ok(Explanation { format: "raw_x12_json", answers: explain_x12(x12.as_bytes(), screener) }),
             None => {
-                let text = Value::Object(members).to_string();
-                let (result, code) = interpret_response(200, None, &text);
+                let (result, code) = interpret_document(200, None, &Value::Object(members));
                 Ok(Explanation {
                     format: "eligibility_json",
                     answers: vec![report_of("eligibility JSON", result, code, screener)],
@@ -178,7 +177,7 @@ fn explain_x12(input: &[u8], screener: &Screener) -> Vec<AnswerReport> {
                 let documents = x12::eligibility_json_all(transaction);
                 let several = documents.len() > 1;
                 for (member, document) in documents.iter().enumerate() {
-                    let (result, code) = interpret_response(200, None, &document.to_string());
+                    let (result, code) = interpret_document(200, None, document);
                     let source = if several {
                         format!("271 transaction {}, subscriber {}", index + 1, member + 1)
                     } else {

@@ -301,29 +301,51 @@ pub fn interpret_response(
     retry_after: Option<Duration>,
     body: &str,
 ) -> (AttemptResult, Option<String>) {
-    let http_code = || Some(format!("HTTP:{http_status}"));
-    // 408 (the carrier timed out waiting for our request) is as transient as a 5xx: asking again may work.
-    if matches!(http_status, 408 | 429) || (500..600).contains(&http_status) {
-        let detail = format!("HTTP {http_status} from the carrier");
-        return (failed(AttemptResultClass::ServerError, detail, retry_after), http_code());
+    if let Some(transient) = transient_status(http_status, retry_after) {
+        return transient;
     }
-    let success = (200..300).contains(&http_status);
-    let client_error = (400..500).contains(&http_status);
+    let http_code = || Some(format!("HTTP:{http_status}"));
     let doc = match serde_json::from_str::<Value>(body) {
         Ok(doc @ Value::Object(_)) => doc,
-        _ if client_error => {
+        _ if (400..500).contains(&http_status) => {
             let detail = format!("HTTP {http_status} from the carrier (body is not eligibility JSON)");
             return (failed(AttemptResultClass::Rejected, detail, None), http_code());
         }
         _ => {
             let detail = format!("HTTP {http_status}: body is not a JSON object");
-            return (failed(AttemptResultClass::InvalidResponse, detail, None), (!success).then(http_code).flatten());
+            let code = (!(200..300).contains(&http_status)).then(http_code).flatten();
+            return (failed(AttemptResultClass::InvalidResponse, detail, None), code);
         }
     };
+    interpret_document(http_status, retry_after, &doc)
+}
 
-    let rejections = aaa_rejections(&doc, http_status);
+/// 408 (the carrier timed out waiting for our request), 429 and 5xx: transient, whatever the body says.
+fn transient_status(http_status: u16, retry_after: Option<Duration>) -> Option<(AttemptResult, Option<String>)> {
+    (matches!(http_status, 408 | 429) || (500..600).contains(&http_status)).then(|| {
+        let detail = format!("HTTP {http_status} from the carrier");
+        (failed(AttemptResultClass::ServerError, detail, retry_after), Some(format!("HTTP:{http_status}")))
+    })
+}
+
+/// What an eligibility v3 document already parsed means, with the HTTP status it came with: the rules of
+/// [`interpret_response`] after the body was read. The X12 connectors judge a 271 through here, converted to this
+/// shape, without writing it out and parsing it again.
+pub fn interpret_document(
+    http_status: u16,
+    retry_after: Option<Duration>,
+    doc: &Value,
+) -> (AttemptResult, Option<String>) {
+    if let Some(transient) = transient_status(http_status, retry_after) {
+        return transient;
+    }
+    let http_code = || Some(format!("HTTP:{http_status}"));
+    let success = (200..300).contains(&http_status);
+    let client_error = (400..500).contains(&http_status);
+
+    let rejections = aaa_rejections(doc, http_status);
     if !rejections.is_empty() {
-        return from_rejections(&rejections, retry_after, json_summary::payer_name(&doc));
+        return from_rejections(&rejections, retry_after, json_summary::payer_name(doc));
     }
     if client_error {
         let detail = match http_status {
@@ -336,18 +358,18 @@ pub fn interpret_response(
         let detail = format!("unexpected HTTP {http_status} from the carrier");
         return (failed(AttemptResultClass::InvalidResponse, detail, None), http_code());
     }
-    match json_summary::coverage_finding(&doc) {
+    match json_summary::coverage_finding(doc) {
         Some(finding) => {
             let answer = EligibilityAnswer {
                 finding,
-                summary: json_summary::summarise(&doc),
-                plan_facts: json_summary::plan_facts(&doc),
+                summary: json_summary::summarise(doc),
+                plan_facts: json_summary::plan_facts(doc),
                 error_code: None,
                 hint: None,
             };
             (AttemptResult::Answered(Box::new(answer)), None)
         }
-        None if !array(&doc, "errors").is_empty() || doc.get("errors").is_some_and(Value::is_object) => {
+        None if !array(doc, "errors").is_empty() || doc.get("errors").is_some_and(Value::is_object) => {
             (failed(AttemptResultClass::Rejected, "carrier reported errors without an AAA code", None), None)
         }
         None => (failed(AttemptResultClass::InvalidResponse, "answer carries no coverage status", None), None),

@@ -2,7 +2,7 @@
 //! attempt with fresh control numbers, and what a carrier's X12 reply means.
 //!
 //! A 271 is read by [`super::x12`], converted to the eligibility v3 JSON shape and judged by the same rules as
-//! a JSON answer ([`super::eligibility_json::interpret_response`]): one normaliser for both wire formats, so the
+//! a JSON answer ([`super::eligibility_json::interpret_document`]): one normaliser for both wire formats, so the
 //! benefit summary, the AAA classes and the government-plan evidence cannot drift apart. A 999 or TA1 that
 //! refuses the interchange is a rejection an operator must look at (the 270 or the envelope is wrong, not the
 //! applicant).
@@ -92,7 +92,7 @@ pub fn interpret_x12(
                 _ => None,
             });
             match chosen {
-                Some(document) => eligibility_json::interpret_response(http_status, retry_after, &document.to_string()),
+                Some(document) => eligibility_json::interpret_document(http_status, retry_after, document),
                 None if documents.is_empty() => {
                     (failed(AttemptResultClass::InvalidResponse, "the X12 answer holds no 271".to_owned()), None)
                 }
