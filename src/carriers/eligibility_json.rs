@@ -13,19 +13,19 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rand::Rng;
 use reqwest::header::HeaderValue;
 use serde_json::{Map, Value, json};
 
 use super::aaa::{self, AaaClass, ApplicantField};
 use super::http;
 use super::json_summary::{self, array, text};
+use super::x12::build::{compact_date, relationship_code};
 use super::{AttemptOutput, CarrierRoute, Connector, ConnectorError, EligibilityQuery};
 use crate::domain::ControlNumbers;
 use crate::domain::answer::follow_up_code;
 use crate::domain::{
     AttemptResult, AttemptResultClass, BenefitSummary, CarrierRejection, CoverageFinding, EligibilityAnswer,
-    FollowUpAction, Person, PlanFacts, Relationship,
+    FollowUpAction, Person, PlanFacts,
 };
 
 /// The path the connector appends to a route's base URL.
@@ -36,31 +36,10 @@ pub use super::http::{MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, VERIFICATION_ID_HEADE
 // Request
 // ---------------------------------------------------------------------------------------------------------
 
-/// A fresh 9-digit control number (X12 ST02/BHT03 equivalent) for one attempt, stored with the raw request so
-/// the attempt can be traced with the carrier.
-pub fn new_control_number() -> String {
-    format!("{:09}", rand::rng().random_range(0..1_000_000_000u32))
-}
-
-/// `YYYYMMDD`, as the JSON API wants dates.
-fn compact_date(date: time::Date) -> String {
-    format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day())
-}
-
 /// The member ID as sent: upper case, spaces removed (cards print them for readability; payers do not store
 /// them). Hyphens stay: some payers' IDs contain them.
 fn member_id_for_request(raw: &str) -> String {
     raw.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
-}
-
-/// The X12 individual relationship code (INS02) of a dependent: `01` spouse, `19` child, `34` other adult.
-fn relationship_code(relationship: Relationship) -> Option<&'static str> {
-    match relationship {
-        Relationship::SelfInsured => None,
-        Relationship::Spouse => Some("01"),
-        Relationship::Child => Some("19"),
-        Relationship::Other => Some("34"),
-    }
 }
 
 fn person_json(person: &Person) -> Map<String, Value> {
@@ -421,7 +400,8 @@ impl EligibilityJsonConnector {
 impl Connector for EligibilityJsonConnector {
     async fn check_eligibility(&self, query: EligibilityQuery<'_>) -> AttemptOutput {
         let started = Instant::now();
-        let control_number = new_control_number();
+        // One number, the ST02/BHT03 equivalent; the same generator as the X12 control numbers (9 digits).
+        let control_number = ControlNumbers::generate().transaction.unwrap_or_default();
         let raw_request = build_request(&query, &control_number).to_string();
         let request = http::post(
             &self.client,
@@ -517,15 +497,6 @@ mod tests {
         assert_eq!(body["subscriber"]["memberId"], "ACT100-001");
         assert_eq!(body["dependents"][0]["firstName"], "Jordan");
         assert_eq!(body["dependents"][0]["individualRelationshipCode"], "19");
-    }
-
-    #[test]
-    fn control_numbers_are_nine_digits() {
-        for _ in 0..100 {
-            let number = new_control_number();
-            assert_eq!(number.len(), 9);
-            assert!(number.bytes().all(|b| b.is_ascii_digit()));
-        }
     }
 
     #[test]

@@ -457,7 +457,7 @@ impl Stamp {
 }
 
 /// `CCYYMMDD`. Years outside 0-9999 cannot be written in X12 and are clamped (never the case for real dates).
-fn compact_date(date: time::Date) -> String {
+pub(crate) fn compact_date(date: time::Date) -> String {
     format!("{:04}{:02}{:02}", date.year().clamp(0, 9999), u8::from(date.month()), date.day())
 }
 
@@ -489,8 +489,8 @@ pub fn relationship_code(relationship: Relationship) -> Option<&'static str> {
 
 /// Builds the 270 inquiry for one attempt: one interchange, one group (`HS`), one transaction.
 ///
-/// * 2100A payer: `NM1*PR*2*{carrier name}*****PI*{payer ID}`; the carrier name is the card's, cleaned as a
-///   name (the query carries no directory name; payers identify themselves by the payer ID).
+/// * 2100A payer: `NM1*PR*2*{carrier name}*****PI*{payer ID}`; the carrier name is the directory's
+///   ([`EligibilityQuery::payer_name`]), cleaned as a name.
 /// * 2100B clinic: `NM1*1P*2*{organisation name}*****XX*{NPI}`.
 /// * 2000C/2100C subscriber (the policy holder): `NM1*IL*1*{last}*{first}*{middle}***MI*{member ID}` (member ID
 ///   upper-cased with spaces removed, as the JSON connector sends it), `REF*6P` with the group number when the
