@@ -77,6 +77,10 @@ pub struct SubmitSettings {
     /// The longest `wait_for_result` honoured; longer requests are capped to it. Default and maximum `20s`.
     #[serde(with = "humantime_serde")]
     pub max_wait_for_result: Duration,
+    /// RPCs of the verification service being served at once (waits for results included) before more are
+    /// refused with `RESOURCE_EXHAUSTED`, so a flood is turned away quickly instead of queueing without bound.
+    /// Health checks are not counted. Default 2048.
+    pub max_in_flight: u32,
 }
 
 /// The carrier work loop.
@@ -106,6 +110,58 @@ pub struct DispatcherSettings {
     /// Request timeout for carriers in sandbox mode. Default `20s` (CAQH CORE real-time target).
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// How long a verification may stay pending, from its submit (or from a person's retry request) to its last
+    /// carrier attempt: a retry that would fall later fails it as "carrier unavailable" for a person to verify by
+    /// phone, and work still waiting then (say, behind an open circuit) is closed without a call. Default `30m`.
+    #[serde(with = "humantime_serde")]
+    pub verification_deadline: Duration,
+    /// Each carrier's circuit breaker.
+    pub circuit_breaker: CircuitBreakerSettings,
+    /// Each carrier's retry budget: retries allowed on top of first attempts, so a failing carrier cannot
+    /// multiply the load sent to it.
+    pub retry_budget: RetryBudgetSettings,
+}
+
+/// A carrier's circuit breaker (one per carrier and process). It opens when, over `window`, at least
+/// `minimum_calls` calls were made and fewer than `1 - failure_rate` of them succeeded, or after
+/// `consecutive_failures` failures in a row. While open, that carrier's work is left waiting (not failed); after
+/// the open period one probe call is let through: success closes the breaker, failure opens it again for longer.
+/// Answers of any kind, and refusals that are about the request, count as successes; timeouts, connection errors,
+/// 429/5xx, AAA 42/79/80 and unreadable answers as failures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreakerSettings {
+    /// Failure rate (0-1) over `window` that opens the breaker. Default 0.5.
+    pub failure_rate: f64,
+    /// Calls needed in `window` before the rate counts. Default 10.
+    pub minimum_calls: u32,
+    /// Window the failure rate is measured over (whole seconds, at least 1s). Default `30s`.
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+    /// Failures in a row that open the breaker whatever the rate. Default 5.
+    pub consecutive_failures: u32,
+    /// First open period (at least 1s; jittered between half and all of it); each failed probe doubles it.
+    /// Default `5s`.
+    #[serde(with = "humantime_serde")]
+    pub open_for: Duration,
+    /// Longest open period. Default `2m`.
+    #[serde(with = "humantime_serde")]
+    pub open_for_max: Duration,
+}
+
+/// A carrier's retry budget (one per carrier and process), as Finagle's and tower's: every first attempt
+/// deposits `percent` of a retry, valid for `window`; `min_per_second` retries are always allowed. A retry found
+/// with an empty budget is postponed, not counted as an attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudgetSettings {
+    /// Retries allowed per first attempt (0-10). Default 0.2 (one retry per five requests).
+    pub percent: f32,
+    /// Retries always allowed per second. Default 2.
+    pub min_per_second: u32,
+    /// How long a deposit counts (1s-60s). Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
 }
 
 /// Log output.
@@ -169,7 +225,7 @@ impl Default for Settings {
                 npi: "1234567893".to_owned(),
                 organization_name: "Sandbox Recovery Clinic".to_owned(),
             },
-            submit: SubmitSettings { max_wait_for_result: WAIT_FOR_RESULT_CEILING },
+            submit: SubmitSettings { max_wait_for_result: WAIT_FOR_RESULT_CEILING, max_in_flight: 2048 },
             dispatcher: DispatcherSettings {
                 concurrency: 64,
                 poll_interval: Duration::from_millis(500),
@@ -179,6 +235,16 @@ impl Default for Settings {
                 backoff_max: Duration::from_secs(300),
                 connect_timeout: Duration::from_secs(2),
                 request_timeout: Duration::from_secs(20),
+                verification_deadline: Duration::from_secs(30 * 60),
+                circuit_breaker: CircuitBreakerSettings {
+                    failure_rate: 0.5,
+                    minimum_calls: 10,
+                    window: Duration::from_secs(30),
+                    consecutive_failures: 5,
+                    open_for: Duration::from_secs(5),
+                    open_for_max: Duration::from_secs(120),
+                },
+                retry_budget: RetryBudgetSettings { percent: 0.2, min_per_second: 2, window: Duration::from_secs(10) },
             },
             log: LogSettings { format: LogFormat::Text, filter: "info".to_owned() },
             auth: AuthSettings::default(),
@@ -250,6 +316,36 @@ impl Settings {
                     .to_owned(),
             ));
         }
+        if self.submit.max_in_flight == 0 {
+            return Err(ConfigError::Invalid("submit.max_in_flight must be at least 1".to_owned()));
+        }
+        let breaker = &self.dispatcher.circuit_breaker;
+        if !(0.0..=1.0).contains(&breaker.failure_rate)
+            || breaker.window < Duration::from_secs(1)
+            || breaker.consecutive_failures == 0
+            || breaker.open_for < Duration::from_secs(1)
+            || breaker.open_for_max < breaker.open_for
+        {
+            return Err(ConfigError::Invalid(
+                "dispatcher.circuit_breaker: failure_rate must be within 0-1, window at least 1s, \
+                 consecutive_failures at least 1, open_for at least 1s and open_for_max at least open_for"
+                    .to_owned(),
+            ));
+        }
+        let budget = &self.dispatcher.retry_budget;
+        if !(0.0..=10.0).contains(&budget.percent)
+            || budget.window < Duration::from_secs(1)
+            || budget.window > Duration::from_secs(60)
+        {
+            return Err(ConfigError::Invalid(
+                "dispatcher.retry_budget: percent must be within 0-10 and window within 1s-60s".to_owned(),
+            ));
+        }
+        if self.dispatcher.verification_deadline < self.dispatcher.request_timeout {
+            return Err(ConfigError::Invalid(
+                "dispatcher.verification_deadline must be at least dispatcher.request_timeout".to_owned(),
+            ));
+        }
         if self.provider.npi.len() != 10 || !self.provider.npi.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::Invalid("provider.npi must be 10 digits".to_owned()));
         }
@@ -299,8 +395,10 @@ mod tests {
         let mut settings = Settings::default();
         settings.auth.ops_tokens.push(SecretString::from("short"));
         assert!(settings.validate().is_err());
-        let settings =
-            Settings { submit: SubmitSettings { max_wait_for_result: Duration::from_secs(21) }, ..Settings::default() };
+        let settings = Settings {
+            submit: SubmitSettings { max_wait_for_result: Duration::from_secs(21), max_in_flight: 2048 },
+            ..Settings::default()
+        };
         assert!(settings.validate().is_err());
     }
 

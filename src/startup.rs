@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -15,7 +16,7 @@ use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::api::pb::verification_service_server::VerificationServiceServer;
-use crate::api::{Authenticator, VerificationApi, pb};
+use crate::api::{ApiLimits, Authenticator, VerificationApi, pb};
 use crate::carriers::{Directory, DirectoryError, Provider};
 use crate::config::Settings;
 use crate::dispatch::{ChangeFeed, DispatchError, Dispatcher, DispatcherSettings};
@@ -136,7 +137,11 @@ impl Application {
                     max_attempts: settings.dispatcher.max_attempts,
                     base_delay: settings.dispatcher.backoff_base,
                     max_delay: settings.dispatcher.backoff_max,
+                    min_resubmit_interval: Duration::ZERO,
                 },
+                verification_deadline: settings.dispatcher.verification_deadline,
+                circuit_breaker: settings.dispatcher.circuit_breaker.clone(),
+                retry_budget: settings.dispatcher.retry_budget.clone(),
             },
         )?);
 
@@ -153,7 +158,11 @@ impl Application {
             directory,
             changes,
             auth,
-            settings.submit.max_wait_for_result,
+            ApiLimits {
+                max_wait_for_result: settings.submit.max_wait_for_result,
+                max_in_flight: settings.submit.max_in_flight,
+            },
+            Arc::clone(&dispatcher),
         );
 
         let health = HealthReporter::new();

@@ -19,7 +19,7 @@ use insurance_verifier::domain::{
     FollowUpState, NewVerification, Outcome, PayerId, Person, Relationship, RequestId, RouteChoice, ScreeningDecision,
     Status, Transition, Verdict, Verification,
 };
-use insurance_verifier::store::{ClaimedWork, InsertOutcome, ListQuery, Store, StoreError};
+use insurance_verifier::store::{ClaimFilter, ClaimedWork, InsertOutcome, ListQuery, RetryOutcome, Store, StoreError};
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -143,6 +143,12 @@ conformance_suite!(
     rejected_and_failed_verifications_are_never_claimed,
     pending_summary_counts_pending_work_and_its_oldest_creation_time,
     a_corrupt_stored_request_is_reported_as_corrupt_and_skipped_by_claims,
+    a_filtered_claim_skips_the_named_carriers_except_their_overdue_work,
+    a_deferred_claim_is_released_and_due_again_later_without_an_attempt,
+    closing_a_claim_fails_the_verification_without_an_attempt,
+    a_retry_request_reopens_an_ended_verification_with_a_new_round,
+    a_retry_request_on_pending_work_makes_it_due_now,
+    refused_and_government_plan_verifications_are_not_reopened,
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1051,4 +1057,141 @@ async fn postgres_a_list_waits_for_a_writer_that_holds_an_earlier_cursor() {
     // Assert
     assert!(!finished_early, "the list waited for the writer");
     assert_eq!(ids(&listed), vec![a.id, b.id], "both changes, in cursor order (a drew first)");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Carrier lanes, deadlines and retry requests
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A pending verification routed to `carrier`, created (and due) at `created`.
+fn pending_for(carrier: &str, created: OffsetDateTime) -> NewVerification {
+    let route = RouteChoice { carrier: carrier.to_owned(), payer_id: "P1".to_owned() };
+    admit(Uuid::now_v7(), None, sample_request(), ScreeningDecision::forward(), Some(route), created)
+}
+
+async fn a_filtered_claim_skips_the_named_carriers_except_their_overdue_work(h: &Harness) {
+    // Arrange: a sick carrier's fresh and old work, and a healthy carrier's work.
+    let old_sick = h.insert(&pending_for("sick", at(-600))).await;
+    let fresh_sick = h.insert(&pending_for("sick", at(-10))).await;
+    let healthy = h.insert(&pending_for("healthy", at(-5))).await;
+    let filter = ClaimFilter { skip_carriers: vec!["sick".to_owned()], overdue_before: Some(at(-300)) };
+
+    // Act
+    let claimed = h.store.claim_due_filtered("w1", T0, LEASE, 10, &filter).await.expect("claim");
+
+    // Assert: the overdue work comes along (to be closed), the fresh work of the skipped carrier stays.
+    let ids: HashSet<Uuid> = claimed_ids(&claimed).into_iter().collect();
+    assert_eq!(ids, HashSet::from([old_sick.id, healthy.id]));
+    assert!(!ids.contains(&fresh_sick.id));
+    let overdue = claimed.iter().find(|c| c.verification_id == old_sick.id).expect("overdue claimed");
+    assert_eq!(overdue.round_started_at, truncate_to_micros(at(-600)), "a first round starts at creation");
+    assert_eq!(overdue.attempts_in_round, 0);
+    let rest = h.store.claim_due_filtered("w2", T0, LEASE, 10, &ClaimFilter::default()).await.expect("claim");
+    assert_eq!(claimed_ids(&rest), vec![fresh_sick.id], "unfiltered, the skipped work is claimable");
+}
+
+async fn a_deferred_claim_is_released_and_due_again_later_without_an_attempt(h: &Harness) {
+    // Arrange
+    let v = h.insert(&pending(T0)).await;
+    let claim = h.claim_due("w1", at(1), LEASE, 10).await.pop().expect("claimed");
+
+    // Act
+    h.store.defer_claim(&claim, at(60)).await.expect("defer");
+
+    // Assert
+    assert!(h.claim_due("w2", at(59), LEASE, 10).await.is_empty(), "not due before the new time");
+    let again = h.claim_due("w2", at(60), LEASE, 10).await;
+    assert_eq!(claimed_ids(&again), vec![v.id]);
+    assert_eq!(again[0].attempts_made, 0, "a deferral is not an attempt");
+    let stored = h.get(v.id).await;
+    assert_eq!((stored.status, stored.change_cursor), (Status::Pending, v.change_cursor), "nothing visible changed");
+    h.store.defer_claim(&claim, at(500)).await.expect("a stale deferral is a no-op");
+    assert!(h.claim_one(v.id, "w3", at(61), LEASE).await.is_none(), "the stale deferral left w2's lease alone");
+}
+
+async fn closing_a_claim_fails_the_verification_without_an_attempt(h: &Harness) {
+    // Arrange
+    let v = h.insert(&pending(T0)).await;
+    let claim = h.claim_one(v.id, "w1", at(1), LEASE).await.expect("claimed");
+    let give_up = insurance_verifier::domain::lifecycle::deadline_passed();
+
+    // Act
+    let closed = h.store.close_claim(&claim, &give_up, at(2)).await.expect("close");
+
+    // Assert
+    assert_eq!((closed.status, closed.outcome), (Status::Failed, Some(Outcome::CarrierUnavailable)));
+    assert_eq!(closed.follow_up, FollowUpState::VerifyManually);
+    assert!(closed.attempts.is_empty(), "no carrier attempt is invented");
+    assert!(closed.change_cursor > v.change_cursor);
+    assert!(h.claim_due("w2", at(100), LEASE, 10).await.is_empty());
+    let again = h.store.close_claim(&claim, &give_up, at(3)).await;
+    assert!(matches!(again, Err(StoreError::LeaseLost(id)) if id == v.id), "{again:?}");
+}
+
+async fn a_retry_request_reopens_an_ended_verification_with_a_new_round(h: &Harness) {
+    // Arrange: one failed attempt ended the verification.
+    let v = h.insert(&pending(T0)).await;
+    let claim = h.claim_one(v.id, "w1", at(1), LEASE).await.expect("claimed");
+    let fail = Transition::Fail { outcome: Outcome::CarrierUnavailable, status_detail: "gave up".to_owned() };
+    let failed = h
+        .store
+        .record_attempt(&claim, &attempt(1, at(1), AttemptResultClass::ServerError), &fail, at(2))
+        .await
+        .expect("record");
+    let new_route = RouteChoice { carrier: "moved".to_owned(), payer_id: "P2".to_owned() };
+
+    // Act
+    let outcome = h.store.request_retry(v.id, Some(&new_route), at(100)).await.expect("retry");
+
+    // Assert
+    let RetryOutcome::Reopened(reopened) = outcome else { panic!("expected a reopen, got {outcome:?}") };
+    assert_eq!((reopened.status, reopened.outcome), (Status::Pending, None));
+    assert_eq!(reopened.follow_up, FollowUpState::AwaitingResult);
+    assert_eq!((reopened.carrier.as_deref(), reopened.payer_id.as_deref()), (Some("moved"), Some("P2")));
+    assert_eq!(reopened.attempts.len(), 1, "earlier attempts are kept");
+    assert!(reopened.change_cursor > failed.change_cursor, "dashboards see the reopen");
+    let claim = h.claim_due("w2", at(100), LEASE, 10).await.pop().expect("due at once");
+    assert_eq!((claim.attempts_made, claim.attempts_in_round), (1, 0), "a new round; numbers keep counting");
+    assert_eq!(claim.round_started_at, truncate_to_micros(at(100)));
+    assert_eq!(claim.carrier, "moved");
+}
+
+async fn a_retry_request_on_pending_work_makes_it_due_now(h: &Harness) {
+    // Arrange: a pending verification waiting for a retry an hour away.
+    let v = h.insert(&pending_due(at(3600))).await;
+
+    // Act
+    let outcome = h.store.request_retry(v.id, None, at(5)).await.expect("retry");
+
+    // Assert
+    assert!(matches!(outcome, RetryOutcome::AlreadyPending(ref p) if p.id == v.id), "{outcome:?}");
+    assert_eq!(claimed_ids(&h.claim_due("w1", at(5), LEASE, 10).await), vec![v.id]);
+    let unknown = h.store.request_retry(Uuid::now_v7(), None, at(5)).await.expect("retry");
+    assert!(matches!(unknown, RetryOutcome::NotFound));
+}
+
+async fn refused_and_government_plan_verifications_are_not_reopened(h: &Harness) {
+    // Arrange
+    let refused = h.insert(&rejected(T0)).await;
+    let v = h.insert(&pending(T0)).await;
+    let claim = h.claim_one(v.id, "w1", at(1), LEASE).await.expect("claimed");
+    let government = Transition::Complete {
+        outcome: Outcome::GovernmentPlanFound,
+        benefits: None,
+        screening: Some(medicaid()),
+        status_detail: None,
+    };
+    h.store
+        .record_attempt(&claim, &attempt(1, at(1), AttemptResultClass::Answered), &government, at(2))
+        .await
+        .expect("record");
+
+    // Act
+    let on_refused = h.store.request_retry(refused.id, Some(&route()), at(10)).await.expect("retry");
+    let on_government = h.store.request_retry(v.id, Some(&route()), at(10)).await.expect("retry");
+
+    // Assert
+    assert!(matches!(on_refused, RetryOutcome::NotRetryable(ref r) if r.status == Status::Rejected), "{on_refused:?}");
+    assert!(matches!(on_government, RetryOutcome::NotRetryable(ref g) if g.status == Status::Completed));
+    assert!(h.claim_due("w2", at(100), LEASE, 10).await.is_empty());
 }

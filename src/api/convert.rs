@@ -147,18 +147,7 @@ pub fn submission_from_proto(
         },
     };
 
-    let wait_for_result = match message.wait_for_result {
-        None => Some(Duration::ZERO),
-        Some(d) if d.seconds < 0 || d.nanos < 0 => {
-            violations.add("wait_for_result", "must not be negative");
-            None
-        }
-        Some(d) if !(0..1_000_000_000).contains(&d.nanos) => {
-            violations.add("wait_for_result", "nanos must be below one second");
-            None
-        }
-        Some(d) => Some(Duration::new(d.seconds.unsigned_abs(), d.nanos.unsigned_abs())),
-    };
+    let wait_for_result = wait_from_proto(message.wait_for_result, &mut violations);
 
     let (Some(applicant), Some(relationship), Some(subscriber), Some(card), Some(contact), Some(source)) =
         (applicant, relationship, subscriber, card, contact, source)
@@ -173,6 +162,44 @@ pub fn submission_from_proto(
         request_id,
         wait_for_result,
     }))
+}
+
+/// A `wait_for_result` field: absent is zero; negative or malformed durations are violations (then `None`).
+pub fn wait_from_proto(wait: Option<prost_types::Duration>, violations: &mut Violations) -> Option<Duration> {
+    match wait {
+        None => Some(Duration::ZERO),
+        Some(d) if d.seconds < 0 || d.nanos < 0 => {
+            violations.add("wait_for_result", "must not be negative");
+            None
+        }
+        Some(d) if !(0..1_000_000_000).contains(&d.nanos) => {
+            violations.add("wait_for_result", "nanos must be below one second");
+            None
+        }
+        Some(d) => Some(Duration::new(d.seconds.unsigned_abs(), d.nanos.unsigned_abs())),
+    }
+}
+
+/// A carrier lane's state for ops.
+impl From<&crate::dispatch::LaneStatus> for pb::CarrierStatus {
+    fn from(lane: &crate::dispatch::LaneStatus) -> Self {
+        let circuit_state = match lane.breaker {
+            crate::dispatch::BreakerState::Closed => pb::CircuitState::Closed,
+            crate::dispatch::BreakerState::Open => pb::CircuitState::Open,
+            crate::dispatch::BreakerState::HalfOpen => pb::CircuitState::HalfOpen,
+        };
+        pb::CarrierStatus {
+            carrier: lane.carrier.clone(),
+            display_name: lane.display_name.clone(),
+            circuit_state: circuit_state.into(),
+            circuit_opened_count: lane.breaker_opened,
+            held: lane.held,
+            max_concurrency: lane.max_concurrency,
+            calls_in_flight: lane.calls_in_flight,
+            requests_per_second: lane.requests_per_second,
+            retries_postponed: lane.retries_postponed,
+        }
+    }
 }
 
 /// Maps the form's plan type.

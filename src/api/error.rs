@@ -25,6 +25,17 @@ pub enum ApiError {
     /// The token's role may not call this RPC.
     #[error("this token's role may not call {0}")]
     PermissionDenied(&'static str),
+    /// Too many calls in flight on this replica: refused at once rather than queued.
+    #[error("too many requests in flight")]
+    Overloaded,
+    /// The verification cannot be sent to a carrier again; `reason` is a stable code, `description` says why.
+    #[error("verification cannot be retried: {description}")]
+    NotRetryable {
+        /// Stable reason code (google.rpc.PreconditionFailure type).
+        reason: &'static str,
+        /// What a person should do instead.
+        description: &'static str,
+    },
     /// The store cannot be reached right now; the caller may retry.
     #[error("store unavailable")]
     StoreUnavailable(#[source] StoreError),
@@ -63,6 +74,24 @@ impl From<ApiError> for Status {
             ApiError::Unauthenticated => Status::unauthenticated("missing or invalid bearer token"),
             ApiError::PermissionDenied(rpc) => {
                 Status::permission_denied(format!("this token's role may not call {rpc}"))
+            }
+            ApiError::Overloaded => {
+                let mut details = ErrorDetails::new();
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    "too many requests in flight on this server; retry shortly",
+                    details,
+                )
+            }
+            ApiError::NotRetryable { reason, description } => {
+                let mut details = ErrorDetails::new();
+                details.add_precondition_failure_violation(reason, "verification", description);
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!("verification cannot be retried: {description}"),
+                    details,
+                )
             }
             ApiError::StoreUnavailable(cause) => {
                 tracing::warn!(error = %cause, "store unavailable");

@@ -56,4 +56,4 @@ pub mod samples {
 
 pub use auth::{Authenticator, Role};
 pub use error::ApiError;
-pub use service::VerificationApi;
+pub use service::{ApiLimits, VerificationApi};

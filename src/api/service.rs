@@ -6,21 +6,24 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::auth::{Authenticator, Role};
-use super::convert::{follow_up_from_proto, outcome_from_proto, status_from_proto};
+use super::convert::{follow_up_from_proto, outcome_from_proto, status_from_proto, wait_from_proto};
 use super::error::ApiError;
 use super::page_token;
 use super::pb;
 use super::pb::verification_service_server::VerificationService;
 use crate::carriers::Directory;
-use crate::dispatch::ChangeFeed;
+use crate::dispatch::{ChangeFeed, Dispatcher};
 use crate::domain::lifecycle::admit;
-use crate::domain::{Routing, Submission, Verification, Violations};
+use crate::domain::{
+    Outcome, RouteChoice, Routing, Status as VerificationStatus, Submission, Verification, Violations,
+};
 use crate::screening::Screener;
-use crate::store::{InsertOutcome, ListQuery, Store};
+use crate::store::{InsertOutcome, ListQuery, RetryOutcome, Store};
 
 /// Default page size of `ListVerifications`.
 const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -28,6 +31,15 @@ const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 500;
 /// How often a waiting submit re-reads the store, in case another replica processes its verification.
 const WAIT_RECHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How much the service takes on.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiLimits {
+    /// The longest `wait_for_result` honoured.
+    pub max_wait_for_result: Duration,
+    /// Calls served at once before more are refused with `RESOURCE_EXHAUSTED`.
+    pub max_in_flight: u32,
+}
 
 /// The gRPC service: shared, cheap to clone.
 #[derive(Clone)]
@@ -38,6 +50,10 @@ pub struct VerificationApi {
     changes: ChangeFeed,
     auth: Authenticator,
     max_wait_for_result: Duration,
+    /// One permit per call being served: the global in-flight limit.
+    in_flight: Arc<Semaphore>,
+    /// This replica's dispatcher, for the carrier lanes' status.
+    dispatcher: Arc<Dispatcher>,
 }
 
 impl VerificationApi {
@@ -48,9 +64,63 @@ impl VerificationApi {
         directory: Arc<Directory>,
         changes: ChangeFeed,
         auth: Authenticator,
-        max_wait_for_result: Duration,
+        limits: ApiLimits,
+        dispatcher: Arc<Dispatcher>,
     ) -> Self {
-        VerificationApi { store, screener, directory, changes, auth, max_wait_for_result }
+        let in_flight = Arc::new(Semaphore::new(usize::try_from(limits.max_in_flight.max(1)).unwrap_or(1)));
+        VerificationApi {
+            store,
+            screener,
+            directory,
+            changes,
+            auth,
+            max_wait_for_result: limits.max_wait_for_result,
+            in_flight,
+            dispatcher,
+        }
+    }
+
+    /// A place among the calls served at once, or `RESOURCE_EXHAUSTED` at once when there is none: a flood is
+    /// turned away in microseconds instead of queueing for the database.
+    fn admit_call(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.in_flight).try_acquire_owned().map_err(|_| ApiError::Overloaded)
+    }
+
+    /// Where a retried verification goes: the current directory's route for its card, or its stored carrier when
+    /// the card no longer routes but that carrier is still in the directory. Refusals say why not.
+    fn route_for_retry(&self, verification: &Verification) -> Result<Option<RouteChoice>, ApiError> {
+        if verification.status == VerificationStatus::Rejected {
+            return Err(ApiError::NotRetryable {
+                reason: "REFUSED_UP_FRONT",
+                description: "Medicaid and Medicare cards are never sent to a carrier: refer the applicant",
+            });
+        }
+        if verification.outcome == Some(Outcome::GovernmentPlanFound) {
+            return Err(ApiError::NotRetryable {
+                reason: "GOVERNMENT_PLAN_FOUND",
+                description: "the carrier's answer showed a government plan: refer the applicant",
+            });
+        }
+        if verification.status == VerificationStatus::Pending {
+            return Ok(None);
+        }
+        match self.directory.routing(&verification.request.card) {
+            Routing::Route(route) => Ok(Some(route)),
+            Routing::BatchOnly { .. } => Err(ApiError::NotRetryable {
+                reason: "NO_REALTIME_ROUTE",
+                description: "the carrier answers eligibility in batch only: verify by phone",
+            }),
+            Routing::UnknownCarrier => {
+                let stored = verification.carrier.as_deref().and_then(|id| self.directory.route(id));
+                match stored {
+                    Some(route) if route.realtime => Ok(None),
+                    _ => Err(ApiError::NotRetryable {
+                        reason: "NO_REALTIME_ROUTE",
+                        description: "no electronic eligibility route for this carrier: verify by phone",
+                    }),
+                }
+            }
+        }
     }
 
     /// Screens, routes and stores a submission; returns the stored verification and whether it was replayed.
@@ -209,6 +279,7 @@ impl VerificationApi {
     ) -> Result<Response<pb::SubmitVerificationResponse>, Status> {
         finish(
             async {
+                let _slot = self.admit_call()?;
                 self.auth.authorize(request.metadata(), "SubmitVerification", &[Role::Website])?;
                 let submission = Submission::try_from(request.into_inner()).map_err(ApiError::InvalidArgument)?;
                 let wait = submission.wait_for_result.min(self.max_wait_for_result);
@@ -234,6 +305,7 @@ impl VerificationApi {
     ) -> Result<Response<pb::GetVerificationResponse>, Status> {
         finish(
             async {
+                let _slot = self.admit_call()?;
                 self.auth.authorize(request.metadata(), "GetVerification", &[Role::Admissions])?;
                 let id = parse_id(&request.get_ref().id)?;
                 tracing::Span::current().record("verification_id", tracing::field::display(id));
@@ -255,6 +327,7 @@ impl VerificationApi {
     ) -> Result<Response<pb::ListVerificationsResponse>, Status> {
         finish(
             async {
+                let _slot = self.admit_call()?;
                 self.auth.authorize(request.metadata(), "ListVerifications", &[Role::Admissions])?;
                 let query = list_query(request.get_ref())?;
                 let page = self.store.list_verifications(&query).await?;
@@ -263,6 +336,86 @@ impl VerificationApi {
                 Ok(pb::ListVerificationsResponse {
                     verifications: page.iter().map(pb::Verification::from).collect(),
                     next_page_token: page_token::encode(last_cursor, &query),
+                })
+            }
+            .await,
+        )
+    }
+}
+
+impl VerificationApi {
+    #[tracing::instrument(
+        name = "rpc.retry_verification",
+        skip_all,
+        fields(rpc.method = "RetryVerification", rpc.code = tracing::field::Empty, verification_id = tracing::field::Empty)
+    )]
+    async fn handle_retry(
+        &self,
+        request: Request<pb::RetryVerificationRequest>,
+    ) -> Result<Response<pb::RetryVerificationResponse>, Status> {
+        finish(
+            async {
+                let _slot = self.admit_call()?;
+                self.auth.authorize(request.metadata(), "RetryVerification", &[Role::Admissions])?;
+                let message = request.into_inner();
+                let mut violations = Violations::default();
+                let wait = wait_from_proto(message.wait_for_result, &mut violations);
+                let id = match Uuid::parse_str(message.id.trim()) {
+                    Ok(id) => Some(id),
+                    Err(_) => {
+                        violations.add("id", "must be a verification id (UUID)");
+                        None
+                    }
+                };
+                let (Some(id), Some(wait)) = (id, wait) else {
+                    return Err(ApiError::InvalidArgument(violations));
+                };
+                tracing::Span::current().record("verification_id", tracing::field::display(id));
+                let current = self.store.get_verification(id).await?.ok_or(ApiError::NotFound)?;
+                let route = self.route_for_retry(&current)?;
+                let now = crate::domain::verification::truncate_to_micros(OffsetDateTime::now_utc());
+                let (verification, reopened) = match self.store.request_retry(id, route.as_ref(), now).await? {
+                    RetryOutcome::Reopened(verification) => (verification, true),
+                    RetryOutcome::AlreadyPending(verification) => (verification, false),
+                    RetryOutcome::NotFound => return Err(ApiError::NotFound),
+                    // It changed between the read and the update (another replica's carrier answer): say why now.
+                    RetryOutcome::NotRetryable(verification) => {
+                        self.route_for_retry(&verification)?;
+                        return Err(ApiError::NotRetryable {
+                            reason: "NOT_RETRYABLE",
+                            description: "the verification cannot be sent to its carrier again",
+                        });
+                    }
+                };
+                tracing::info!(reopened, "new carrier attempt requested");
+                // Wakes this replica's dispatcher (others find the work when they poll).
+                self.changes.publish(&verification);
+                let verification = self.wait_for_final(verification, wait.min(self.max_wait_for_result)).await?;
+                Ok(pb::RetryVerificationResponse {
+                    verification: Some(pb::Verification::from(&verification)),
+                    reopened,
+                })
+            }
+            .await,
+        )
+    }
+
+    #[tracing::instrument(
+        name = "rpc.list_carrier_status",
+        skip_all,
+        fields(rpc.method = "ListCarrierStatus", rpc.code = tracing::field::Empty)
+    )]
+    async fn handle_carrier_status(
+        &self,
+        request: Request<pb::ListCarrierStatusRequest>,
+    ) -> Result<Response<pb::ListCarrierStatusResponse>, Status> {
+        finish(
+            async {
+                let _slot = self.admit_call()?;
+                self.auth.authorize(request.metadata(), "ListCarrierStatus", &[Role::Ops, Role::Admissions])?;
+                Ok(pb::ListCarrierStatusResponse {
+                    replica: self.dispatcher.worker_id().to_owned(),
+                    carriers: self.dispatcher.carrier_status().iter().map(pb::CarrierStatus::from).collect(),
                 })
             }
             .await,
@@ -291,5 +444,19 @@ impl VerificationService for VerificationApi {
         request: Request<pb::ListVerificationsRequest>,
     ) -> Result<Response<pb::ListVerificationsResponse>, Status> {
         self.handle_list(request).await
+    }
+
+    async fn retry_verification(
+        &self,
+        request: Request<pb::RetryVerificationRequest>,
+    ) -> Result<Response<pb::RetryVerificationResponse>, Status> {
+        self.handle_retry(request).await
+    }
+
+    async fn list_carrier_status(
+        &self,
+        request: Request<pb::ListCarrierStatusRequest>,
+    ) -> Result<Response<pb::ListCarrierStatusResponse>, Status> {
+        self.handle_carrier_status(request).await
     }
 }

@@ -3,6 +3,11 @@
 //!
 //! Work lives in the store, not in memory: a verification accepted by any replica is picked up by whichever
 //! dispatcher claims it first, and work held by a process that died is taken over when its lease expires.
+//!
+//! Each carrier has its own lane ([`lanes`]): a bulkhead, a rate limit, a circuit breaker and a retry budget. A
+//! carrier whose lane cannot take more work now is left out of the claim, so its backlog stays in the store and
+//! never occupies this process's worker slots; every verification has a deadline, after which it is handed to a
+//! person instead of being retried.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,18 +25,20 @@ use crate::carriers::raw_x12::RawX12Connector;
 use crate::carriers::{
     AttemptOutput, CarrierRoute, Connector, ConnectorError, Directory, EligibilityQuery, Provider, WireFormat,
 };
-use crate::domain::lifecycle::decide;
+use crate::config::{CircuitBreakerSettings, RetryBudgetSettings};
+use crate::domain::lifecycle::{deadline_passed, decide, within_deadline};
 use crate::domain::verification::truncate_to_micros;
-use crate::domain::{
-    AttemptResult, AttemptResultClass, CarrierAttempt, ControlNumbers, Outcome, RetryPolicy, Transition,
-};
+use crate::domain::{AttemptResult, AttemptResultClass, CarrierAttempt, Outcome, RetryPolicy, Transition};
 use crate::screening::Screener;
-use crate::store::{ClaimedWork, Store, StoreError};
+use crate::store::{ClaimFilter, ClaimedWork, Store, StoreError};
 
 mod feed;
+pub mod lanes;
 pub mod split;
 
 pub use feed::{ChangeEvent, ChangeFeed};
+pub use lanes::{BreakerState, LaneStatus};
+use lanes::{CarrierLane, Gate, Held};
 
 /// Service types asked when the directory names none: plan level, substance abuse, mental health.
 const DEFAULT_SERVICE_TYPES: [&str; 3] = ["30", "AI", "MH"];
@@ -60,41 +67,30 @@ pub struct DispatcherSettings {
     pub poll_interval: Duration,
     /// Claim lease length.
     pub lease: Duration,
-    /// Retry policy.
+    /// Retry policy (a CORE carrier's lane raises its resubmission floor to 90 s).
     pub retry: RetryPolicy,
+    /// How long a verification may stay pending from the start of its round.
+    pub verification_deadline: Duration,
+    /// Each carrier's circuit breaker.
+    pub circuit_breaker: CircuitBreakerSettings,
+    /// Each carrier's retry budget.
+    pub retry_budget: RetryBudgetSettings,
 }
 
 /// The carrier work loop of one process.
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     directory: Arc<Directory>,
-    carriers: HashMap<String, CarrierLane>,
+    carriers: HashMap<String, Arc<CarrierLane>>,
     screener: Arc<Screener>,
     provider: Provider,
     changes: ChangeFeed,
     settings: DispatcherSettings,
 }
 
-/// One carrier's connector and its bulkhead: at most the route's `max_concurrency` calls in flight from this
-/// process, split calls counted one by one, so one carrier's backlog or a split into several requests cannot
-/// flood it.
-struct CarrierLane {
-    connector: Arc<dyn Connector>,
-    in_flight: Arc<Semaphore>,
-}
-
-impl CarrierLane {
-    /// One call through the bulkhead: waits for a free slot, then calls.
-    async fn call(&self, query: EligibilityQuery<'_>) -> AttemptOutput {
-        // The semaphore is never closed, so `acquire` cannot fail; without a permit the call still goes ahead
-        // rather than losing the attempt.
-        let _permit = self.in_flight.acquire().await.ok();
-        self.connector.check_eligibility(query).await
-    }
-}
-
 impl Dispatcher {
-    /// Builds the dispatcher and one connector (with its own HTTP client and concurrency limit) per carrier route.
+    /// Builds the dispatcher and one lane (a connector with its own HTTP client, and the carrier's limits) per
+    /// carrier route.
     pub fn new(
         store: Arc<dyn Store>,
         directory: Arc<Directory>,
@@ -103,7 +99,7 @@ impl Dispatcher {
         changes: ChangeFeed,
         settings: DispatcherSettings,
     ) -> Result<Self, DispatchError> {
-        let mut carriers: HashMap<String, CarrierLane> = HashMap::new();
+        let mut carriers: HashMap<String, Arc<CarrierLane>> = HashMap::new();
         for route in directory.routes() {
             let built: Result<Arc<dyn Connector>, ConnectorError> = match route.format {
                 WireFormat::EligibilityJsonV3 => EligibilityJsonConnector::new(route).map(|c| Arc::new(c) as _),
@@ -112,8 +108,9 @@ impl Dispatcher {
             };
             let connector =
                 built.map_err(|e| DispatchError::Connector { carrier: route.id.clone(), reason: e.to_string() })?;
-            let in_flight = Arc::new(Semaphore::new(usize::try_from(route.max_concurrency.max(1)).unwrap_or(1)));
-            carriers.insert(route.id.clone(), CarrierLane { connector, in_flight });
+            let lane =
+                CarrierLane::new(route, connector, &settings.circuit_breaker, &settings.retry_budget, settings.retry);
+            carriers.insert(route.id.clone(), Arc::new(lane));
         }
         Ok(Dispatcher { store, directory, carriers, screener, provider, changes, settings })
     }
@@ -139,7 +136,12 @@ impl Dispatcher {
             }
             let batch = u32::try_from(free).unwrap_or(u32::MAX).min(64);
             let now = truncate_to_micros(OffsetDateTime::now_utc());
-            let claimed = match self.store.claim_due(&self.settings.worker_id, now, self.settings.lease, batch).await {
+            let filter = self.claim_filter(now);
+            let claimed = match self
+                .store
+                .claim_due_filtered(&self.settings.worker_id, now, self.settings.lease, batch, &filter)
+                .await
+            {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     tracing::warn!(error = %error, "claiming work failed; retrying after the poll interval");
@@ -164,10 +166,23 @@ impl Dispatcher {
                     self.release(&work).await;
                     continue;
                 };
+                // A place in the carrier's bulkhead. Overdue work is closed without a call, so it needs none.
+                let held = match self.carriers.get(&work.carrier) {
+                    Some(lane) if !self.is_overdue(&work, now) => match lane.try_hold() {
+                        Some(held) => Some(held),
+                        None => {
+                            // The batch brought more of this carrier than its lane takes: give the rest back at
+                            // once (the next claim leaves the carrier out while its lane is full).
+                            self.release(&work).await;
+                            continue;
+                        }
+                    },
+                    _ => None,
+                };
                 let dispatcher = Arc::clone(&self);
                 let cancel = hard_stop.clone();
                 tracker.spawn(async move {
-                    dispatcher.process(work, cancel).await;
+                    dispatcher.process(work, held, cancel).await;
                     drop(permit);
                 });
             }
@@ -182,14 +197,47 @@ impl Dispatcher {
         tracing::info!("dispatcher stopped");
     }
 
+    /// What the next claim leaves out: carriers whose lane takes no more work now, except their overdue work,
+    /// which is claimed to be closed.
+    fn claim_filter(&self, now: OffsetDateTime) -> ClaimFilter {
+        let skip_carriers =
+            self.carriers.iter().filter(|(_, lane)| lane.claim_allowance() == 0).map(|(id, _)| id.clone()).collect();
+        ClaimFilter { skip_carriers, overdue_before: Some(now - self.deadline()) }
+    }
+
+    /// The verification deadline as a `time` duration.
+    fn deadline(&self) -> time::Duration {
+        time::Duration::try_from(self.settings.verification_deadline).unwrap_or(time::Duration::MAX)
+    }
+
+    /// Whether `work`'s round is past its deadline.
+    fn is_overdue(&self, work: &ClaimedWork, now: OffsetDateTime) -> bool {
+        now >= work.round_started_at + self.deadline()
+    }
+
+    /// What the lanes report, for ops (one entry per carrier route, sorted by id).
+    pub fn carrier_status(&self) -> Vec<LaneStatus> {
+        let mut status: Vec<LaneStatus> = self.carriers.values().map(|lane| lane.status()).collect();
+        status.sort_by(|a, b| a.carrier.cmp(&b.carrier));
+        status
+    }
+
+    /// The replica's worker id (in leases and in what ops see).
+    pub fn worker_id(&self) -> &str {
+        &self.settings.worker_id
+    }
+
     async fn release(&self, work: &ClaimedWork) {
         if let Err(error) = self.store.release_claim(work).await {
             tracing::warn!(verification_id = %work.verification_id, error = %error, "releasing a claim failed");
         }
     }
 
-    /// Makes one carrier attempt for claimed work and records it.
-    async fn process(&self, work: ClaimedWork, cancel: CancellationToken) {
+    /// Makes one carrier attempt for claimed work and records it, unless the work is past its deadline (closed
+    /// without a call), its carrier left the directory, or the carrier's lane holds it back (an open circuit: the
+    /// claim is given back; a spent retry budget: the retry is postponed). `held` is the work's place in its
+    /// carrier's bulkhead, kept until the attempt is recorded.
+    async fn process(&self, work: ClaimedWork, held: Option<Held>, cancel: CancellationToken) {
         let attempt_number = work.attempts_made + 1;
         let span = info_span!(
             "carrier.attempt",
@@ -202,15 +250,50 @@ impl Dispatcher {
             outcome = tracing::field::Empty,
         );
         async {
-            let started_at = truncate_to_micros(OffsetDateTime::now_utc());
-            let (output, transition) = match self.call_carrier(&work, attempt_number, &cancel).await {
-                Some(called) => called,
-                None => {
-                    // Shut down before the call finished: give the work back untouched.
+            let now = truncate_to_micros(OffsetDateTime::now_utc());
+            if self.is_overdue(&work, now) {
+                tracing::warn!("verification past its deadline before a carrier call: handing it to a person");
+                self.close(&work, &deadline_passed(), now).await;
+                return;
+            }
+            let Some((route, lane)) = self.directory.route(&work.carrier).zip(self.carriers.get(&work.carrier)) else {
+                // The directory changed since the request was routed: nothing to call.
+                let transition = Transition::Fail {
+                    outcome: Outcome::CarrierNotSupported,
+                    status_detail: "carrier is no longer in the carrier directory: verify by phone".to_owned(),
+                };
+                self.close(&work, &transition, now).await;
+                return;
+            };
+            let probe = match lane.gate(work.attempts_in_round > 0) {
+                Gate::Call { probe } => probe,
+                Gate::BreakerOpen => {
+                    tracing::info!("carrier circuit open: the verification waits for the next probe");
                     self.release(&work).await;
                     return;
                 }
+                Gate::BudgetSpent => {
+                    // Postponed, not failed and not counted as an attempt: the budget refills with first attempts
+                    // and over time.
+                    let ceiling = lane.retry_policy().backoff_ceiling(work.attempts_in_round.max(1));
+                    let delay = ceiling.mul_f64(rand::random::<f64>()).max(Duration::from_secs(1));
+                    let next_attempt_at = now + time::Duration::try_from(delay).unwrap_or(time::Duration::SECOND);
+                    tracing::warn!(delay_ms = delay.as_millis(), "carrier retry budget spent: retry postponed");
+                    if let Err(error) = self.store.defer_claim(&work, next_attempt_at).await {
+                        tracing::warn!(error = %error, "postponing a retry failed; the lease will expire");
+                    }
+                    return;
+                }
             };
+            let started_at = truncate_to_micros(OffsetDateTime::now_utc());
+            let output = self.call_carrier(&work, route, lane, attempt_number, &cancel).await;
+            lane.record(output.as_ref(), probe);
+            let Some(output) = output else {
+                // Shut down before the call finished: give the work back untouched.
+                self.release(&work).await;
+                return;
+            };
+            let transition = self.judge(&work, lane, &output);
             let span = tracing::Span::current();
             if let Some(status) = output.http_status {
                 span.record("http_status", status);
@@ -258,9 +341,40 @@ impl Dispatcher {
                     self.record_unstorable(&work, attempt, now).await;
                 }
             }
+            drop(held);
         }
         .instrument(span)
         .await;
+    }
+
+    /// Ends `work` without a carrier call (deadline passed, carrier gone from the directory).
+    async fn close(&self, work: &ClaimedWork, transition: &Transition, now: OffsetDateTime) {
+        if let Some(outcome) = transition.outcome() {
+            tracing::Span::current().record("outcome", outcome.as_str());
+        }
+        match self.store.close_claim(work, transition, now).await {
+            Ok(verification) => self.changes.publish(&verification),
+            Err(error) => tracing::warn!(error = %error, "closing the verification failed; the lease will expire"),
+        }
+    }
+
+    /// What the carrier's answer (or failure) does to the verification: screened again for a government plan,
+    /// judged with the carrier's retry policy on this round's attempts, and held to the round's deadline.
+    fn judge(&self, work: &ClaimedWork, lane: &CarrierLane, output: &AttemptOutput) -> Transition {
+        let answer_screening = match &output.result {
+            AttemptResult::Answered(answer) => self.screener.screen_answer(&answer.plan_facts),
+            AttemptResult::Failed { .. } => None,
+        };
+        let now = OffsetDateTime::now_utc();
+        let transition = decide(
+            &output.result,
+            answer_screening,
+            work.attempts_in_round + 1,
+            lane.retry_policy(),
+            now,
+            rand::random::<f64>(),
+        );
+        within_deadline(transition, work.round_started_at + self.deadline())
     }
 
     /// Records an attempt whose result the store refused, keeping only what is ours (times, status, raw bodies,
@@ -301,35 +415,16 @@ impl Dispatcher {
         }
     }
 
-    /// Calls the carrier (once, or once per service type for carriers that answer one per request) and decides
-    /// what its answer means. `None` when shutdown cancelled the call.
+    /// Calls the carrier (once, or once per service type for carriers that answer one per request). `None` when
+    /// shutdown cancelled the call.
     async fn call_carrier(
         &self,
         work: &ClaimedWork,
+        route: &CarrierRoute,
+        lane: &CarrierLane,
         attempt_number: u32,
         cancel: &CancellationToken,
-    ) -> Option<(AttemptOutput, Transition)> {
-        let Some((route, lane)) = self.directory.route(&work.carrier).zip(self.carriers.get(&work.carrier)) else {
-            // The directory changed since the request was routed: nothing to call.
-            let output = AttemptOutput {
-                http_status: None,
-                raw_request: None,
-                raw_response: None,
-                error_code: None,
-                result: AttemptResult::Failed {
-                    class: AttemptResultClass::Rejected,
-                    detail: "carrier is no longer in the directory".to_owned(),
-                    retry_after: None,
-                },
-                latency: Duration::ZERO,
-                control_numbers: ControlNumbers::default(),
-            };
-            let transition = Transition::Fail {
-                outcome: Outcome::CarrierNotSupported,
-                status_detail: "carrier is no longer in the carrier directory: verify by phone".to_owned(),
-            };
-            return Some((output, transition));
-        };
+    ) -> Option<AttemptOutput> {
         let service_types: Vec<&str> = if route.service_types.is_empty() {
             DEFAULT_SERVICE_TYPES.to_vec()
         } else {
@@ -352,18 +447,10 @@ impl Dispatcher {
                 Some(lane.call(self.query(work, route, attempt_number, &service_types)).await)
             }
         };
-        let output = tokio::select! {
-            output = calls => output?,
-            _ = cancel.cancelled() => return None,
-        };
-        let answer_screening = match &output.result {
-            AttemptResult::Answered(answer) => self.screener.screen_answer(&answer.plan_facts),
-            AttemptResult::Failed { .. } => None,
-        };
-        let now = OffsetDateTime::now_utc();
-        let transition =
-            decide(&output.result, answer_screening, attempt_number, &self.settings.retry, now, rand::random::<f64>());
-        Some((output, transition))
+        tokio::select! {
+            output = calls => output,
+            _ = cancel.cancelled() => None,
+        }
     }
 }
 

@@ -198,11 +198,24 @@ pub struct RetryPolicy {
     pub base_delay: StdDuration,
     /// Longest delay between attempts.
     pub max_delay: StdDuration,
+    /// The shortest wait before the same question goes to the carrier again, whatever the backoff says: CAQH
+    /// CORE's real-time rule forbids resubmitting a transaction sooner than 90 seconds ([`CORE_MIN_RESUBMIT`]).
+    /// Zero for carriers without such a rule.
+    pub min_resubmit_interval: StdDuration,
 }
+
+/// CAQH CORE (Phase I/II connectivity, real-time): a transaction is not resubmitted to the same carrier sooner
+/// than 90 seconds after the previous one.
+pub const CORE_MIN_RESUBMIT: StdDuration = StdDuration::from_secs(90);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 5, base_delay: StdDuration::from_secs(2), max_delay: StdDuration::from_secs(300) }
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: StdDuration::from_secs(2),
+            max_delay: StdDuration::from_secs(300),
+            min_resubmit_interval: StdDuration::ZERO,
+        }
     }
 }
 
@@ -291,8 +304,10 @@ pub fn decide(
                 if attempts_made < policy.max_attempts {
                     let ceiling = policy.backoff_ceiling(attempts_made);
                     let jittered = ceiling.mul_f64(jitter.clamp(0.0, 1.0));
-                    // The carrier's Retry-After is a floor: retrying sooner only earns another refusal.
-                    let delay = retry_after.map_or(jittered, |after| jittered.max(after));
+                    // The carrier's Retry-After is a floor: retrying sooner only earns another refusal. So is the
+                    // carrier's resubmission rule (CORE: 90 s).
+                    let delay =
+                        retry_after.map_or(jittered, |after| jittered.max(after)).max(policy.min_resubmit_interval);
                     let delay = Duration::try_from(delay).unwrap_or(Duration::ZERO);
                     return Transition::Retry {
                         next_attempt_at: now + delay,
@@ -311,6 +326,31 @@ pub fn decide(
                 status_detail: format!("carrier refused the request ({detail}): verify by phone"),
             }
         }
+    }
+}
+
+/// Holds a transition to the verification's deadline: a retry due after `deadline` becomes a failure ("carrier
+/// unavailable", for a person to verify by phone), since the applicant is waiting for a call back and a result
+/// that late is worth less than a person's call to the carrier. Other transitions pass unchanged.
+pub fn within_deadline(transition: Transition, deadline: OffsetDateTime) -> Transition {
+    match transition {
+        Transition::Retry { next_attempt_at, status_detail } if next_attempt_at > deadline => Transition::Fail {
+            outcome: Outcome::CarrierUnavailable,
+            status_detail: format!(
+                "no answer from the carrier before the verification's deadline ({status_detail}): verify by phone"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// The failure for work found past its deadline before a carrier call (it waited behind an open circuit or a
+/// spent retry budget): no attempt is made.
+pub fn deadline_passed() -> Transition {
+    Transition::Fail {
+        outcome: Outcome::CarrierUnavailable,
+        status_detail: "the carrier could not be reached before the verification's deadline: verify by phone"
+            .to_owned(),
     }
 }
 
@@ -427,6 +467,7 @@ mod tests {
             max_attempts: 10,
             base_delay: StdDuration::from_secs(2),
             max_delay: StdDuration::from_secs(10),
+            min_resubmit_interval: StdDuration::ZERO,
         };
         assert_eq!(policy.backoff_ceiling(1), StdDuration::from_secs(2));
         assert_eq!(policy.backoff_ceiling(2), StdDuration::from_secs(4));
@@ -453,5 +494,51 @@ mod tests {
         assert_eq!(rejected.status, Status::Rejected);
         assert_eq!(rejected.carrier, None, "a refused request is never routed");
         assert_eq!(rejected.follow_up, FollowUpState::ReferElsewhere);
+    }
+
+    fn busy() -> AttemptResult {
+        AttemptResult::Failed { class: AttemptResultClass::CarrierBusy, detail: "AAA 42".to_owned(), retry_after: None }
+    }
+
+    #[test]
+    fn a_core_carrier_is_never_asked_again_sooner_than_ninety_seconds() {
+        // Arrange: a backoff that alone would retry after at most 2 s.
+        let policy = RetryPolicy { min_resubmit_interval: CORE_MIN_RESUBMIT, ..RetryPolicy::default() };
+
+        // Act: the largest jitter and the smallest.
+        let late = decide(&busy(), None, 1, &policy, NOW, 1.0);
+        let early = decide(&busy(), None, 1, &policy, NOW, 0.0);
+
+        // Assert
+        for transition in [late, early] {
+            let Transition::Retry { next_attempt_at, .. } = transition else { panic!("expected a retry") };
+            assert_eq!(next_attempt_at, NOW + Duration::seconds(90));
+        }
+    }
+
+    #[test]
+    fn carriers_without_a_resubmission_rule_retry_on_the_jittered_backoff() {
+        let policy = RetryPolicy::default();
+        let Transition::Retry { next_attempt_at, .. } = decide(&busy(), None, 1, &policy, NOW, 0.5) else {
+            panic!("expected a retry");
+        };
+        assert_eq!(next_attempt_at, NOW + Duration::seconds(1));
+    }
+
+    #[test]
+    fn a_retry_due_after_the_deadline_fails_the_verification_instead() {
+        // Arrange
+        let retry = Transition::Retry { next_attempt_at: NOW + Duration::minutes(5), status_detail: "busy".into() };
+
+        // Act
+        let late = within_deadline(retry.clone(), NOW + Duration::minutes(4));
+        let in_time = within_deadline(retry.clone(), NOW + Duration::minutes(5));
+
+        // Assert
+        assert_eq!(late.status(), Status::Failed);
+        assert_eq!(late.outcome(), Some(Outcome::CarrierUnavailable));
+        assert_eq!(in_time, retry, "a retry due exactly at the deadline is still made");
+        let complete = Transition::Fail { outcome: Outcome::CarrierRejected, status_detail: "x".into() };
+        assert_eq!(within_deadline(complete.clone(), NOW - Duration::days(1)), complete);
     }
 }

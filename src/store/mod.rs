@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{
-    CarrierAttempt, FollowUpState, NewVerification, Outcome, Status, Transition, Verification, VerificationRequest,
+    CarrierAttempt, FollowUpState, NewVerification, Outcome, RouteChoice, Status, Transition, Verification,
+    VerificationRequest,
 };
 
 pub mod postgres;
@@ -119,10 +120,39 @@ pub struct ClaimedWork {
     pub payer_id: String,
     /// Attempts already recorded (the next one is `attempts_made + 1`).
     pub attempts_made: u32,
+    /// Attempts recorded since the current round began (at creation, or when a person asked for a retry): the
+    /// retry policy's attempt limit counts these.
+    pub attempts_in_round: u32,
+    /// When the current round began: the verification's deadline runs from here.
+    pub round_started_at: OffsetDateTime,
     /// The lease token; recording a result requires it to still be held.
     pub lease_token: Uuid,
     /// When the lease expires.
     pub lease_expires_at: OffsetDateTime,
+}
+
+/// Which due work [`Store::claim_due_filtered`] may take.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimFilter {
+    /// Carriers this worker cannot call now (its bulkhead is full, its circuit is open, its rate limit is spent):
+    /// their work stays in the store for later or for another replica, instead of holding a worker slot here.
+    pub skip_carriers: Vec<String>,
+    /// Work of a skipped carrier is claimed all the same when its round began at or before this instant: it is
+    /// past its deadline and is closed without a call.
+    pub overdue_before: Option<OffsetDateTime>,
+}
+
+/// What [`Store::request_retry`] did.
+#[derive(Debug, Clone)]
+pub enum RetryOutcome {
+    /// The ended verification is pending again: a new round of attempts, due now.
+    Reopened(Verification),
+    /// It was still pending; it is now due (if its next attempt was later).
+    AlreadyPending(Verification),
+    /// It cannot be sent again (refused up front, a government plan found, or no carrier to call).
+    NotRetryable(Verification),
+    /// No verification has this id.
+    NotFound,
 }
 
 /// Persistence of verifications. Every method is atomic: it either fully happens or not at all.
@@ -157,6 +187,18 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         lease: Duration,
         limit: u32,
+    ) -> Result<Vec<ClaimedWork>, StoreError> {
+        self.claim_due_filtered(worker, now, lease, limit, &ClaimFilter::default()).await
+    }
+
+    /// [`Store::claim_due`], leaving out the work `filter` skips.
+    async fn claim_due_filtered(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: u32,
+        filter: &ClaimFilter,
     ) -> Result<Vec<ClaimedWork>, StoreError>;
 
     /// Claims one pending verification by id, whether or not it is due yet, unless another worker holds an
@@ -180,9 +222,34 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<Verification, StoreError>;
 
+    /// Applies `transition` (a [`Transition::Fail`]) without a carrier attempt, if `claim.lease_token` still
+    /// holds the verification (else [`StoreError::LeaseLost`]): the verification ran past its deadline or its
+    /// carrier left the directory. Releases the lease, bumps the change cursor, returns the updated verification.
+    async fn close_claim(
+        &self,
+        claim: &ClaimedWork,
+        transition: &Transition,
+        now: OffsetDateTime,
+    ) -> Result<Verification, StoreError>;
+
     /// Gives a claim back without recording anything (shutdown, or work that could not be started), so
     /// another worker can take it at once.
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError>;
+
+    /// Gives a claim back without calling the carrier, due again at `next_attempt_at` (its circuit is open, or its
+    /// retry budget is spent). Not an attempt: nothing visible changes. A lost lease is left alone.
+    async fn defer_claim(&self, claim: &ClaimedWork, next_attempt_at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// A person asks for a new carrier attempt (`RetryVerification`). An ended verification (completed or failed,
+    /// but not refused up front and not a government plan found) becomes pending again with a new round: its own
+    /// attempt budget and deadline, due at `now`, sent to `route` when given (the directory may have changed
+    /// since), else to the stored carrier. A pending one is made due now. Bumps the change cursor when reopened.
+    async fn request_retry(
+        &self,
+        id: Uuid,
+        route: Option<&RouteChoice>,
+        now: OffsetDateTime,
+    ) -> Result<RetryOutcome, StoreError>;
 
     /// Number of pending verifications and the creation time of the oldest, for metrics.
     async fn pending_summary(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError>;

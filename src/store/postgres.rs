@@ -39,15 +39,15 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::{
-    AttemptRow, DbId, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow, assemble_page,
+    AttemptRow, DbId, DbTime, LeaseValues, NewVerificationValues, TransitionValues, VerificationRow, assemble_page,
     usable_claims,
 };
 use super::shared::StoreDb;
 use super::sql::{
     SELECT_VERIFICATION, attempt_columns, bump_cursor_sql, insert_verification_sql, verification_columns,
 };
-use super::{ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, Store, StoreError};
-use crate::domain::{CarrierAttempt, NewVerification, Transition, Verification};
+use super::{ClaimFilter, ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, RetryOutcome, Store, StoreError};
+use crate::domain::{CarrierAttempt, NewVerification, RouteChoice, Transition, Verification};
 
 /// The migrations of this backend, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -71,10 +71,11 @@ impl StoreDb for Postgres {
 const CURSOR_HORIZON: &str = "SELECT verification_cursor_horizon()";
 
 /// Leases up to `$2` due verifications for `$3` until `$4`, skipping rows another transaction is claiming or
-/// recording right now. `$1` is now.
+/// recording right now, and those of the carriers in `$5` whose round began after `$6`. `$1` is now.
 const CLAIM_DUE: &str = concat!(
     "WITH due AS (SELECT id AS due_id FROM verifications ",
     "WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) ",
+    "AND (NOT (carrier = ANY($5)) OR COALESCE(round_started_at, created_at) <= $6) ",
     "ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) ",
     "UPDATE verifications SET lease_token = gen_random_uuid(), lease_owner = $3, lease_expires_at = $4 ",
     "FROM due WHERE id = due_id RETURNING ",
@@ -220,12 +221,13 @@ impl Store for PostgresStore {
         assemble_page(rows, attempts)
     }
 
-    async fn claim_due(
+    async fn claim_due_filtered(
         &self,
         worker: &str,
         now: OffsetDateTime,
         lease: Duration,
         limit: u32,
+        filter: &ClaimFilter,
     ) -> Result<Vec<ClaimedWork>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
@@ -236,6 +238,8 @@ impl Store for PostgresStore {
             .bind(i64::from(limit))
             .bind(worker)
             .bind(lease_values.expires_at)
+            .bind(&filter.skip_carriers)
+            .bind(DbTime::new(filter.overdue_before.unwrap_or(OffsetDateTime::UNIX_EPOCH)))
             .fetch_all(&self.pool)
             .await?;
         Ok(usable_claims(rows))
@@ -265,7 +269,32 @@ impl Store for PostgresStore {
         let values = TransitionValues::of(transition)?;
         // A plain read-committed transaction: the lease check row-locks the verification until commit (see
         // `StoreDb::record_attempt`).
-        Postgres::record_attempt(self.pool.begin().await?, claim, attempt, values, now).await
+        Postgres::record_attempt(self.pool.begin().await?, claim, Some(attempt), values, now).await
+    }
+
+    async fn close_claim(
+        &self,
+        claim: &ClaimedWork,
+        transition: &Transition,
+        now: OffsetDateTime,
+    ) -> Result<Verification, StoreError> {
+        let values = TransitionValues::of(transition)?;
+        Postgres::record_attempt(self.pool.begin().await?, claim, None, values, now).await
+    }
+
+    async fn defer_claim(&self, claim: &ClaimedWork, next_attempt_at: OffsetDateTime) -> Result<(), StoreError> {
+        // One statement, in a transaction of its own.
+        Postgres::defer_claim(&self.pool, claim, next_attempt_at).await
+    }
+
+    async fn request_retry(
+        &self,
+        id: Uuid,
+        route: Option<&RouteChoice>,
+        now: OffsetDateTime,
+    ) -> Result<RetryOutcome, StoreError> {
+        // Read committed: the reopen statement locks the row; the re-read after it sees our own write.
+        Postgres::request_retry(self.pool.begin().await?, id, route, now).await
     }
 
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {

@@ -170,6 +170,8 @@ pub(crate) struct VerificationRow {
     pub(crate) created_at: DbTime,
     pub(crate) updated_at: DbTime,
     pub(crate) change_cursor: i64,
+    pub(crate) round_started_at: Option<DbTime>,
+    pub(crate) round_attempt_base: i32,
 }
 
 impl VerificationRow {
@@ -209,13 +211,18 @@ impl VerificationRow {
     /// The claim this row holds, right after a claim statement leased it.
     pub(crate) fn into_claimed(self) -> Result<ClaimedWork, StoreError> {
         let id = self.id.0;
+        let attempts_made =
+            u32::try_from(self.attempt_count).map_err(|_| corrupt(id, "attempt_count", "is negative"))?;
+        let earlier_rounds =
+            u32::try_from(self.round_attempt_base).map_err(|_| corrupt(id, "round_attempt_base", "is negative"))?;
         Ok(ClaimedWork {
             verification_id: id,
             request: decode_json::<VerificationRequest>(id, "request", &self.request.0)?,
             carrier: self.carrier.ok_or_else(|| corrupt(id, "carrier", "is missing on pending work"))?,
             payer_id: self.payer_id.ok_or_else(|| corrupt(id, "payer_id", "is missing on pending work"))?,
-            attempts_made: u32::try_from(self.attempt_count)
-                .map_err(|_| corrupt(id, "attempt_count", "is negative"))?,
+            attempts_made,
+            attempts_in_round: attempts_made.saturating_sub(earlier_rounds),
+            round_started_at: self.round_started_at.unwrap_or(self.created_at).0,
             lease_token: self.lease_token.ok_or_else(|| corrupt(id, "lease_token", "is missing after a claim"))?.0,
             lease_expires_at: self
                 .lease_expires_at

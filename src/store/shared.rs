@@ -19,11 +19,12 @@ use super::rows::{
     VerificationRow, attempts_of_one,
 };
 use super::sql::{
-    self, APPLY_TRANSITION, CLAIM_ONE, INSERT_ATTEMPT, PENDING_SUMMARY, RELEASE_CLAIM, SELECT_ATTEMPTS,
-    SELECT_VERIFICATION, SELECT_VERIFICATION_BY_REQUEST_ID, bind_attempt, bind_new_verification, bind_transition,
+    self, APPLY_TRANSITION, CLAIM_ONE, DEFER_CLAIM, HASTEN, INSERT_ATTEMPT, PENDING_SUMMARY, RELEASE_CLAIM, REOPEN,
+    SELECT_ATTEMPTS, SELECT_VERIFICATION, SELECT_VERIFICATION_BY_REQUEST_ID, bind_attempt, bind_new_verification,
+    bind_transition,
 };
-use super::{ClaimedWork, InsertOutcome, ListQuery, StoreError};
-use crate::domain::{CarrierAttempt, NewVerification, Verification};
+use super::{ClaimedWork, InsertOutcome, ListQuery, RetryOutcome, StoreError};
+use crate::domain::{CarrierAttempt, NewVerification, RouteChoice, Status, Verification};
 
 /// A database a store runs on: what the shared bodies need of it (the row types decode, the column codecs of
 /// `rows.rs` and the plain values they bind encode), the backend's change-cursor statements, and the bodies.
@@ -133,13 +134,14 @@ where
             .await?)
     }
 
-    /// Records `attempt` and applies the transition `values` in `tx`, if `claim.lease_token` still holds the
-    /// verification; otherwise rolls back and returns [`StoreError::LeaseLost`]. Bumps the change cursor last,
-    /// commits, and returns the updated verification.
+    /// Records `attempt` (when there is one: a verification closed without a call has none) and applies the
+    /// transition `values` in `tx`, if `claim.lease_token` still holds the verification; otherwise rolls back and
+    /// returns [`StoreError::LeaseLost`]. Bumps the change cursor last, commits, and returns the updated
+    /// verification.
     async fn record_attempt(
         mut tx: Transaction<'_, Self>,
         claim: &ClaimedWork,
-        attempt: &CarrierAttempt,
+        attempt: Option<&CarrierAttempt>,
         values: TransitionValues,
         now: OffsetDateTime,
     ) -> Result<Verification, StoreError> {
@@ -152,7 +154,8 @@ where
             id,
             DbId(claim.lease_token),
             values,
-            DbTime::new(now)
+            DbTime::new(now),
+            i32::from(attempt.is_some())
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -160,9 +163,11 @@ where
             tx.rollback().await?;
             return Err(StoreError::LeaseLost(claim.verification_id));
         }
-        bind_attempt!(sqlx::query(INSERT_ATTEMPT), AttemptValues::of(claim.verification_id, attempt))
-            .execute(&mut *tx)
-            .await?;
+        if let Some(attempt) = attempt {
+            bind_attempt!(sqlx::query(INSERT_ATTEMPT), AttemptValues::of(claim.verification_id, attempt))
+                .execute(&mut *tx)
+                .await?;
+        }
         let attempts = sqlx::query_as::<_, AttemptRow>(SELECT_ATTEMPTS).bind(id).fetch_all(&mut *tx).await?;
         // Last: the cursor (on PostgreSQL it takes the shared cursor lock until commit, see `postgres.rs`).
         let row = sqlx::query_as::<_, VerificationRow>(Self::BUMP_CURSOR).bind(id).fetch_one(&mut *tx).await?;
@@ -182,6 +187,58 @@ where
             .execute(executor)
             .await?;
         Ok(())
+    }
+
+    /// Gives `claim`'s lease back and makes the work due at `next_attempt_at` (`DEFER_CLAIM`), if its token
+    /// still holds it; a lost lease is left alone.
+    async fn defer_claim<'e>(
+        executor: impl Executor<'e, Database = Self>,
+        claim: &ClaimedWork,
+        next_attempt_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(DEFER_CLAIM)
+            .bind(DbId(claim.verification_id))
+            .bind(DbId(claim.lease_token))
+            .bind(DbTime::new(next_attempt_at))
+            .execute(executor)
+            .await?;
+        Ok(())
+    }
+
+    /// Asks for a new carrier attempt on verification `id` in `tx` (see [`super::Store::request_retry`]), commits,
+    /// and says what it did.
+    async fn request_retry(
+        mut tx: Transaction<'_, Self>,
+        id: uuid::Uuid,
+        route: Option<&RouteChoice>,
+        now: OffsetDateTime,
+    ) -> Result<RetryOutcome, StoreError> {
+        let now_db = DbTime::new(now);
+        let reopened: Option<DbId> = sqlx::query_scalar(REOPEN)
+            .bind(DbId(id))
+            .bind(now_db)
+            .bind("a new carrier attempt was requested")
+            .bind(route.map(|r| r.carrier.clone()))
+            .bind(route.map(|r| r.payer_id.clone()))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if reopened.is_some() {
+            // Last: the cursor (see `record_attempt`).
+            sqlx::query(Self::BUMP_CURSOR).bind(DbId(id)).execute(&mut *tx).await?;
+            return Ok(Self::read_one(tx, SELECT_VERIFICATION, DbId(id))
+                .await?
+                .map_or(RetryOutcome::NotFound, RetryOutcome::Reopened));
+        }
+        let hastened: Option<DbId> =
+            sqlx::query_scalar(HASTEN).bind(DbId(id)).bind(now_db).fetch_optional(&mut *tx).await?;
+        let current = Self::read_one(tx, SELECT_VERIFICATION, DbId(id)).await?;
+        Ok(match current {
+            None => RetryOutcome::NotFound,
+            Some(verification) if hastened.is_some() || verification.status == Status::Pending => {
+                RetryOutcome::AlreadyPending(verification)
+            }
+            Some(verification) => RetryOutcome::NotRetryable(verification),
+        })
     }
 
     /// Number of pending verifications and the creation time of the oldest (`PENDING_SUMMARY`).

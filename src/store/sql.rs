@@ -12,7 +12,7 @@ macro_rules! verification_columns {
     () => {
         "id, request_id, fingerprint, request, status, outcome, verdict, screening_rule, screening_reason, \
          carrier, payer_id, benefits, follow_up, status_detail, next_attempt_at, attempt_count, lease_token, \
-         lease_expires_at, created_at, updated_at, change_cursor"
+         lease_expires_at, created_at, updated_at, change_cursor, round_started_at, round_attempt_base"
     };
 }
 pub(crate) use verification_columns;
@@ -114,13 +114,13 @@ pub(crate) const APPLY_TRANSITION: &str = "UPDATE verifications SET \
      verdict = COALESCE($7, verdict), screening_rule = COALESCE($8, screening_rule), \
      screening_reason = COALESCE($9, screening_reason), \
      follow_up = $10, status_detail = $11, next_attempt_at = $12, updated_at = $13, \
-     attempt_count = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL \
+     attempt_count = attempt_count + $14, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL \
      WHERE id = $1 AND lease_token = $2 AND status = 'pending' \
      RETURNING id";
 
-/// Binds `APPLY_TRANSITION`: `(query, id, lease_token, TransitionValues, now)`.
+/// Binds `APPLY_TRANSITION`: `(query, id, lease_token, TransitionValues, now, attempts_recorded)`.
 macro_rules! bind_transition {
-    ($query:expr, $id:expr, $token:expr, $values:expr, $now:expr) => {{
+    ($query:expr, $id:expr, $token:expr, $values:expr, $now:expr, $attempts:expr) => {{
         let t = $values;
         $query
             .bind($id)
@@ -136,6 +136,7 @@ macro_rules! bind_transition {
             .bind(t.status_detail)
             .bind(t.next_attempt_at)
             .bind($now)
+            .bind($attempts)
     }};
 }
 pub(crate) use bind_transition;
@@ -171,6 +172,27 @@ pub(crate) use bind_attempt;
 /// Gives a lease back if it is still held by this token (`$1` id, `$2` token); a lost lease is left alone.
 pub(crate) const RELEASE_CLAIM: &str = "UPDATE verifications SET lease_token = NULL, lease_owner = NULL, \
      lease_expires_at = NULL WHERE id = $1 AND lease_token = $2";
+
+/// Gives a lease back and moves the work's due time (`$1` id, `$2` token, `$3` next attempt): the worker chose
+/// not to call the carrier now (circuit open, retry budget spent). Nothing visible changes, so no cursor.
+pub(crate) const DEFER_CLAIM: &str = "UPDATE verifications SET lease_token = NULL, lease_owner = NULL, \
+     lease_expires_at = NULL, next_attempt_at = $3 WHERE id = $1 AND lease_token = $2 AND status = 'pending'";
+
+/// Starts a new round of carrier attempts for an ended verification (`RetryVerification`): `$1` id, `$2` now,
+/// `$3` status detail, `$4`/`$5` a new carrier and payer id (NULL keeps the stored ones). Refused and
+/// government-plan verifications are not reopened, nor one with no carrier to call. Returns the id when it
+/// applied; the caller then bumps the cursor.
+pub(crate) const REOPEN: &str = "UPDATE verifications SET status = 'pending', outcome = NULL, \
+     follow_up = 'awaiting_result', status_detail = $3, next_attempt_at = $2, round_started_at = $2, \
+     round_attempt_base = attempt_count, carrier = COALESCE($4, carrier), payer_id = COALESCE($5, payer_id), \
+     updated_at = $2, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL \
+     WHERE id = $1 AND status IN ('completed', 'failed') \
+     AND (outcome IS NULL OR outcome <> 'government_plan_found') AND COALESCE($4, carrier) IS NOT NULL \
+     RETURNING id";
+
+/// Makes pending work due now (`$1` id, `$2` now) when its next attempt was later. Returns the id when it applied.
+pub(crate) const HASTEN: &str = "UPDATE verifications SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND next_attempt_at > $2 \
+     RETURNING id";
 
 /// Count of pending verifications and the oldest creation time.
 pub(crate) const PENDING_SUMMARY: &str =

@@ -24,8 +24,8 @@ use super::rows::{
 };
 use super::shared::StoreDb;
 use super::sql::{SELECT_VERIFICATION, attempt_columns, bump_cursor_sql, insert_verification_sql};
-use super::{ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, Store, StoreError};
-use crate::domain::{CarrierAttempt, NewVerification, Transition, Verification};
+use super::{ClaimFilter, ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, RetryOutcome, Store, StoreError};
+use crate::domain::{CarrierAttempt, NewVerification, RouteChoice, Transition, Verification};
 
 /// How long a statement waits for another process's write lock before failing with SQLITE_BUSY.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,10 +48,12 @@ impl StoreDb for Sqlite {
     const BUMP_CURSOR: &'static str = bump_cursor_sql!(next_cursor!());
 }
 
-/// Due, pending, unleased verifications, oldest due first (`$1` now, `$2` limit). Leased one by one afterwards,
-/// in the same write transaction, so each gets its own token.
+/// Due, pending, unleased verifications, oldest due first (`$1` now, `$2` limit), except those of the carriers in
+/// the JSON array `$3` whose round began after `$4`. Leased one by one afterwards, in the same write transaction,
+/// so each gets its own token.
 const SELECT_DUE: &str = "SELECT id FROM verifications \
      WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) \
+     AND (carrier NOT IN (SELECT value FROM json_each($3)) OR COALESCE(round_started_at, created_at) <= $4) \
      ORDER BY next_attempt_at, id LIMIT $2";
 
 /// The SQLite store. Cheap to clone (the pools are shared).
@@ -171,20 +173,29 @@ impl Store for SqliteStore {
         assemble_page(rows, attempts)
     }
 
-    async fn claim_due(
+    async fn claim_due_filtered(
         &self,
         worker: &str,
         now: OffsetDateTime,
         lease: Duration,
         limit: u32,
+        filter: &ClaimFilter,
     ) -> Result<Vec<ClaimedWork>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let now_db = DbTime::new(now);
+        // Carrier ids are our own directory's (plain text); JSON keeps the statement's shape fixed.
+        let skipped = serde_json::Value::from(filter.skip_carriers.clone()).to_string();
+        let overdue_before = DbTime::new(filter.overdue_before.unwrap_or(OffsetDateTime::UNIX_EPOCH));
         let mut tx = self.begin_write().await?;
-        let due: Vec<DbId> =
-            sqlx::query_scalar(SELECT_DUE).bind(now_db).bind(i64::from(limit)).fetch_all(&mut *tx).await?;
+        let due: Vec<DbId> = sqlx::query_scalar(SELECT_DUE)
+            .bind(now_db)
+            .bind(i64::from(limit))
+            .bind(skipped)
+            .bind(overdue_before)
+            .fetch_all(&mut *tx)
+            .await?;
         let mut claimed = Vec::with_capacity(due.len());
         for id in due {
             // Each claim gets its own token, so releasing or recording one never touches another.
@@ -219,7 +230,33 @@ impl Store for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<Verification, StoreError> {
         let values = TransitionValues::of(transition)?;
-        Sqlite::record_attempt(self.begin_write().await?, claim, attempt, values, now).await
+        Sqlite::record_attempt(self.begin_write().await?, claim, Some(attempt), values, now).await
+    }
+
+    async fn close_claim(
+        &self,
+        claim: &ClaimedWork,
+        transition: &Transition,
+        now: OffsetDateTime,
+    ) -> Result<Verification, StoreError> {
+        let values = TransitionValues::of(transition)?;
+        Sqlite::record_attempt(self.begin_write().await?, claim, None, values, now).await
+    }
+
+    async fn defer_claim(&self, claim: &ClaimedWork, next_attempt_at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Sqlite::defer_claim(&mut *tx, claim, next_attempt_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn request_retry(
+        &self,
+        id: Uuid,
+        route: Option<&RouteChoice>,
+        now: OffsetDateTime,
+    ) -> Result<RetryOutcome, StoreError> {
+        Sqlite::request_retry(self.begin_write().await?, id, route, now).await
     }
 
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {
