@@ -705,6 +705,7 @@ impl From<&Verification> for pb::Verification {
             created_at: Some(timestamp(v.created_at)),
             updated_at: Some(timestamp(v.updated_at)),
             change_cursor: v.change_cursor,
+            next_attempt_at: v.next_attempt_at.filter(|_| v.status == crate::domain::Status::Pending).map(timestamp),
         }
     }
 }
