@@ -99,7 +99,8 @@ impl Application {
                     .await
                     .map_err(|source| StartupError::Bind { addr: settings.sandbox_listen_addr, source })?;
                 let directory = Directory::sandbox(&handle.base_url())
-                    .with_timeouts(settings.dispatcher.connect_timeout, settings.dispatcher.request_timeout);
+                    .with_timeouts(settings.dispatcher.connect_timeout, settings.dispatcher.request_timeout)
+                    .with_max_concurrency(settings.dispatcher.concurrency);
                 tracing::warn!(
                     sandbox_url = %handle.base_url(),
                     "SANDBOX MODE: no carrier directory configured; every card goes to the built-in carrier \

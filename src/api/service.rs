@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -164,8 +163,10 @@ impl VerificationApi {
             return Ok(verification);
         }
         let id = verification.id;
-        let mut changes = self.changes.subscribe();
-        // Re-read once after subscribing: the change may have landed between the insert and the subscription.
+        let watch = self.changes.watch_final(id);
+        let mut ended = std::pin::pin!(watch.notify().notified());
+        ended.as_mut().enable();
+        // Re-read once after registering: the change may have landed between the insert and the registration.
         let mut latest = self.store.get_verification(id).await?.unwrap_or(verification);
         let deadline = tokio::time::Instant::now() + wait;
         // One interval for the whole wait: events about other verifications must not postpone the re-read.
@@ -181,12 +182,12 @@ impl VerificationApi {
                     }
                     break;
                 }
-                event = changes.recv() => match event {
-                    Ok(event) => event.id == id && event.status.is_final(),
-                    // Missed events: one of them may have been ours.
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => break,
-                },
+                () = ended.as_mut() => {
+                    // Ready for the next wake-up (a retry request may reopen it while we wait).
+                    ended.set(watch.notify().notified());
+                    ended.as_mut().enable();
+                    true
+                }
                 // Another replica may be processing it: its changes reach us only through the store.
                 _ = recheck.tick() => true,
             };

@@ -384,6 +384,16 @@ impl Directory {
         self
     }
 
+    /// Replaces every route's bulkhead size (sandbox mode: the built-in simulator takes as many calls as the
+    /// dispatcher makes, so its lane is sized to the dispatcher's concurrency rather than a real carrier's).
+    #[must_use]
+    pub fn with_max_concurrency(mut self, max_concurrency: u32) -> Directory {
+        for route in &mut self.routes {
+            route.max_concurrency = max_concurrency.max(1);
+        }
+        self
+    }
+
     /// Loads and validates a directory file (TOML, `[[carriers]]` tables).
     pub fn load(path: impl AsRef<Path>) -> Result<Directory, DirectoryError> {
         let path = path.as_ref();
