@@ -82,6 +82,8 @@ pub struct Application {
     dispatcher: Arc<Dispatcher>,
     health: HealthReporter,
     sandbox: Option<SandboxHandle>,
+    /// Cancelled when shutdown begins: the dispatcher stops claiming and waiting RPCs answer at once.
+    draining: CancellationToken,
 }
 
 impl Application {
@@ -153,6 +155,7 @@ impl Application {
                 "no bearer tokens configured: authentication is OFF and the service listens on loopback only"
             );
         }
+        let draining = CancellationToken::new();
         let api = VerificationApi::new(
             Arc::clone(&store),
             screener,
@@ -164,7 +167,8 @@ impl Application {
                 max_in_flight: settings.submit.max_in_flight,
             },
             Arc::clone(&dispatcher),
-        );
+        )
+        .with_drain(draining.clone());
 
         let health = HealthReporter::new();
         health.set_service_status("", ServingStatus::NotServing).await;
@@ -176,7 +180,7 @@ impl Application {
         let grpc_addr =
             grpc_listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen_addr, source })?;
 
-        Ok(Application { grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox })
+        Ok(Application { grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox, draining })
     }
 
     /// The address the gRPC server is bound to.
@@ -197,7 +201,7 @@ impl Application {
     /// Serves gRPC and runs the dispatcher until `shutdown` resolves, then drains: health turns NOT_SERVING,
     /// the dispatcher stops claiming, and in-flight RPCs and carrier calls get `shutdown_grace` to finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
-        let Application { grpc_listener, grpc_addr, settings, api, dispatcher, health, sandbox, .. } = self;
+        let Application { grpc_listener, grpc_addr, settings, api, dispatcher, health, sandbox, draining, .. } = self;
         let health_service = HealthServer::new(HealthService::from_health_reporter(health.clone()));
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -209,7 +213,7 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
-        let stop = CancellationToken::new();
+        let stop = draining;
         let dispatcher_stop = stop.clone();
         let grace = settings.shutdown_grace;
         let dispatcher_task: JoinHandle<()> = tokio::spawn(dispatcher.run(dispatcher_stop, grace));

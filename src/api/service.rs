@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -53,6 +54,9 @@ pub struct VerificationApi {
     in_flight: Arc<Semaphore>,
     /// This replica's dispatcher, for the carrier lanes' status.
     dispatcher: Arc<Dispatcher>,
+    /// Cancelled when the server starts shutting down: calls waiting for a result answer with what is stored,
+    /// so in-flight RPCs end within the grace period.
+    draining: CancellationToken,
 }
 
 impl VerificationApi {
@@ -76,7 +80,15 @@ impl VerificationApi {
             max_wait_for_result: limits.max_wait_for_result,
             in_flight,
             dispatcher,
+            draining: CancellationToken::new(),
         }
+    }
+
+    /// Ends waits for results when `draining` is cancelled (shutdown).
+    #[must_use]
+    pub fn with_drain(mut self, draining: CancellationToken) -> Self {
+        self.draining = draining;
+        self
     }
 
     /// A place among the calls served at once, or `RESOURCE_EXHAUSTED` at once when there is none: a flood is
@@ -190,6 +202,8 @@ impl VerificationApi {
                 }
                 // Another replica may be processing it: its changes reach us only through the store.
                 _ = recheck.tick() => true,
+                // Shutting down: answer with what is stored (the work itself is safe in the store).
+                () = self.draining.cancelled() => break,
             };
             if reread && let Some(fresh) = self.store.get_verification(id).await? {
                 latest = fresh;

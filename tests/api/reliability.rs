@@ -277,3 +277,40 @@ async fn a_retry_that_would_fall_after_the_deadline_hands_the_verification_to_a_
     assert_eq!(verification.follow_up_state(), pb::FollowUpState::VerifyManually);
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_waiting_for_a_result_answers_at_once_when_shutdown_begins() {
+    // Arrange: a carrier that answers after 3 s (within its timeout, beyond the 1 s shutdown grace), and a caller
+    // willing to wait 15 s.
+    let mut settings = test_settings();
+    settings.dispatcher.request_timeout = Duration::from_secs(4);
+    settings.shutdown_grace = Duration::from_secs(1);
+    let app = spawn_app_with(Backend::Sqlite, settings).await.expect("app");
+    let client = app.client().await;
+    let mut message = form("Anthem Blue Cross Blue Shield", "SLOW3000-600001", PlanType::Employer);
+    message.wait_for_result = wait(15);
+    let waiting = tokio::spawn(async move {
+        let mut client = client;
+        let started = Instant::now();
+        (client.submit_verification(with_token(message, WEBSITE_TOKEN)).await, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Act
+    let store = app.store.clone();
+    app.shutdown().await;
+    let (result, took) = waiting.await.expect("task");
+
+    // Assert: the caller got the stored state (pending: the carrier had not answered) well before its wait ran out.
+    let verification = result.expect("answered, not cut off").into_inner().verification.expect("verification");
+    assert_eq!(verification.status(), VerificationStatus::Pending);
+    assert!(took < Duration::from_millis(2500), "answered when shutdown began, took {took:?}");
+    let id = verification.id.parse().expect("uuid");
+    let stored = store.get_verification(id).await.expect("read").expect("stored");
+    assert!(stored.attempts.is_empty(), "the abandoned call recorded nothing");
+    let reclaim = store
+        .claim_one(id, "next-replica", time::OffsetDateTime::now_utc(), Duration::from_secs(30))
+        .await
+        .expect("claim");
+    assert!(reclaim.is_some(), "its claim was released for another replica");
+}

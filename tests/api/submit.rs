@@ -150,13 +150,25 @@ async fn concurrent_submits_with_one_request_id_create_one_verification(app: &Te
     // Arrange
     let mut message = form("Cigna", "ACT100013", PlanType::Employer);
     message.request_id = "form-concurrent-0001".into();
-    // Act
-    let submits = (0..16).map(|_| app.submit(message.clone()));
+    message.wait_for_result = wait(10);
+    // Act: the website retries the same form 64 times at once (each on its own connection).
+    let submits = (0..64).map(|_| {
+        let message = message.clone();
+        async move { app.submit(message).await }
+    });
     let results = futures::future::join_all(submits).await;
     // Assert
+    let responses: Vec<_> = results.into_iter().map(|r| r.expect("submit")).collect();
     let ids: std::collections::HashSet<String> =
-        results.into_iter().map(|r| r.expect("submit").verification.expect("v").id).collect();
-    assert_eq!(ids.len(), 1);
+        responses.iter().map(|r| r.verification.as_ref().expect("v").id.clone()).collect();
+    assert_eq!(ids.len(), 1, "one verification");
+    assert_eq!(responses.iter().filter(|r| !r.replayed).count(), 1, "exactly one submit created it");
+    let listed = app.list(pb::ListVerificationsRequest { page_size: 500, ..Default::default() }).await.expect("list");
+    assert_eq!(listed.verifications.len(), 1, "nothing else was stored");
+    let id = ids.into_iter().next().expect("id");
+    let verification = app.wait_until_final(&id).await;
+    assert_eq!(verification.attempts.len(), 1, "the carrier was asked once");
+    assert_eq!((app.sandbox_requests)(), 1);
 }
 on_both_stores!(concurrent_submits_with_one_request_id_create_one_verification);
 
