@@ -234,13 +234,29 @@ impl Application {
         health.set_service_status("", ServingStatus::Serving).await;
         health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
         tracing::info!(%grpc_addr, "serving gRPC");
-        let served = tonic::transport::Server::builder()
+        let serve = tonic::transport::Server::builder()
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(VerificationServiceServer::new(api))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), server_shutdown)
-            .await;
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), server_shutdown);
+        // tonic's graceful stop waits for every open call, and a health `Watch` stream (kept open by gRPC
+        // client-side health checking and some load balancers) never ends by itself: after the grace period the
+        // remaining connections are dropped instead of keeping the process alive until it is killed.
+        let grace_over = {
+            let stop = stop.clone();
+            async move {
+                stop.cancelled().await;
+                tokio::time::sleep(grace).await;
+            }
+        };
+        let served = tokio::select! {
+            served = serve => served,
+            () = grace_over => {
+                tracing::warn!("calls still open after the shutdown grace period: closing their connections");
+                Ok(())
+            }
+        };
         stop.cancel();
         if let Err(error) = dispatcher_task.await {
             tracing::error!(error = %error, "dispatcher task failed");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use insurance_verifier::carriers::{Directory, Provider};
+use insurance_verifier::config::Settings;
 use insurance_verifier::dispatch::{ChangeFeed, Dispatcher, DispatcherSettings};
 use insurance_verifier::domain::lifecycle::{RouteChoice, admit};
 use insurance_verifier::domain::test_support::sample_request;
@@ -16,7 +17,9 @@ use insurance_verifier::domain::{
     Verification,
 };
 use insurance_verifier::screening::Screener;
-use insurance_verifier::store::{ClaimedWork, InsertOutcome, ListQuery, SqliteStore, Store, StoreError};
+use insurance_verifier::store::{
+    ClaimFilter, ClaimedWork, InsertOutcome, ListQuery, RetryOutcome, SqliteStore, Store, StoreError,
+};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -47,14 +50,34 @@ impl Store for RefusesAnswers {
     async fn list_verifications(&self, query: &ListQuery) -> Result<Vec<Verification>, StoreError> {
         self.inner.list_verifications(query).await
     }
-    async fn claim_due(
+    async fn claim_due_filtered(
         &self,
         worker: &str,
         now: OffsetDateTime,
         lease: Duration,
         limit: u32,
+        filter: &ClaimFilter,
     ) -> Result<Vec<ClaimedWork>, StoreError> {
-        self.inner.claim_due(worker, now, lease, limit).await
+        self.inner.claim_due_filtered(worker, now, lease, limit, filter).await
+    }
+    async fn close_claim(
+        &self,
+        claim: &ClaimedWork,
+        transition: &Transition,
+        now: OffsetDateTime,
+    ) -> Result<Verification, StoreError> {
+        self.inner.close_claim(claim, transition, now).await
+    }
+    async fn defer_claim(&self, claim: &ClaimedWork, next_attempt_at: OffsetDateTime) -> Result<(), StoreError> {
+        self.inner.defer_claim(claim, next_attempt_at).await
+    }
+    async fn request_retry(
+        &self,
+        id: Uuid,
+        route: Option<&RouteChoice>,
+        now: OffsetDateTime,
+    ) -> Result<RetryOutcome, StoreError> {
+        self.inner.request_retry(id, route, now).await
     }
     async fn claim_one(
         &self,
@@ -100,6 +123,7 @@ async fn a_result_the_store_refuses_fails_the_verification_without_calling_the_c
     let now = truncate_to_micros(OffsetDateTime::now_utc());
     let new = admit(Uuid::now_v7(), None, sample_request(), ScreeningDecision::forward(), Some(route), now);
     store.insert_verification(&new).await.expect("insert");
+    let defaults = Settings::default();
     let dispatcher = Dispatcher::new(
         store.clone(),
         Arc::new(Directory::sandbox(&sandbox.base_url())),
@@ -113,6 +137,9 @@ async fn a_result_the_store_refuses_fails_the_verification_without_calling_the_c
             // Short, so that a dispatcher that left the claim leased would call the carrier again within the test.
             lease: Duration::from_millis(300),
             retry: RetryPolicy::default(),
+            verification_deadline: Duration::from_secs(600),
+            circuit_breaker: defaults.dispatcher.circuit_breaker.clone(),
+            retry_budget: defaults.dispatcher.retry_budget.clone(),
         },
     )
     .expect("dispatcher");

@@ -106,6 +106,11 @@ impl ChangeFeed {
         self.events.subscribe()
     }
 
+    /// Wakes the dispatcher's claim loop (a carrier it left out has room again).
+    pub(crate) fn wake_dispatcher(&self) {
+        self.work_available.notify_one();
+    }
+
     /// Resolves when new work was announced.
     pub async fn work_available(&self) {
         self.work_available.notified().await;

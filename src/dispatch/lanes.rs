@@ -13,8 +13,8 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
 
 use failsafe::backoff::{EqualJittered, equal_jittered};
 use failsafe::failure_policy::{
@@ -172,6 +172,9 @@ pub(crate) struct CarrierLane {
     watch: Arc<BreakerWatch>,
     /// A half-open probe is under way.
     probing: AtomicBool,
+    /// The last claim left this carrier out: when a place frees, the dispatcher should look again at once
+    /// rather than at its next poll.
+    skipped: AtomicBool,
     budget: TpsBudget,
     retries_postponed: AtomicU64,
     retry: RetryPolicy,
@@ -224,6 +227,7 @@ impl CarrierLane {
             breaker: StateMachine::new(breaker_policy(breaker), WatchHandle(Arc::clone(&watch))),
             watch,
             probing: AtomicBool::new(false),
+            skipped: AtomicBool::new(false),
             budget: TpsBudget::new(budget.window, budget.min_per_second, budget.percent),
             retries_postponed: AtomicU64::new(0),
             retry,
@@ -254,6 +258,22 @@ impl CarrierLane {
             BreakerState::Closed if self.waiting_for_rate.load(Ordering::SeqCst) > 0 => 0,
             BreakerState::Closed => self.max_concurrency.saturating_sub(held),
         }
+    }
+
+    /// [`CarrierLane::claim_allowance`] for the next claim, remembering when it is none (see
+    /// [`CarrierLane::take_skipped`]).
+    pub(crate) fn allowance_for_claim(&self) -> u32 {
+        let allowance = self.claim_allowance();
+        if allowance == 0 {
+            self.skipped.store(true, Ordering::SeqCst);
+        }
+        allowance
+    }
+
+    /// Whether a claim left this carrier out since the last call: the caller frees a place and wakes the
+    /// claimer so the carrier's waiting work is taken at once.
+    pub(crate) fn take_skipped(&self) -> bool {
+        self.skipped.swap(false, Ordering::SeqCst)
     }
 
     /// Takes a place in the bulkhead for one claimed verification, or `None` when the lane is full.
@@ -385,8 +405,11 @@ mod tests {
     fn route(format: &str, extra: &str) -> CarrierRoute {
         // CORE routes name the environment variables holding their credentials (read only when a connector is
         // built, which these tests do not do).
-        let credentials =
-            if format == "caqh_core" { "username_env = \"IV_TEST_USER\"\npassword_env = \"IV_TEST_PASS\"\n" } else { "" };
+        let credentials = if format == "caqh_core" {
+            "username_env = \"IV_TEST_USER\"\npassword_env = \"IV_TEST_PASS\"\n"
+        } else {
+            ""
+        };
         let toml = format!(
             "[[carriers]]\nid = \"test\"\ndisplay_name = \"Test Health\"\npayer_ids = [\"TST01\"]\n\
              names = [\"Test Health\"]\nformat = \"{format}\"\nbase_url = \"http://127.0.0.1:9\"\n\
@@ -463,8 +486,7 @@ mod tests {
     #[test]
     fn after_the_open_period_one_probe_goes_through_and_its_success_closes_the_breaker() {
         // Arrange: open the breaker with a short open period.
-        let lane =
-            lane(&route("eligibility_json_v3", ""), breaker_settings(1, Duration::from_secs(1)), budget(0.2, 2));
+        let lane = lane(&route("eligibility_json_v3", ""), breaker_settings(1, Duration::from_secs(1)), budget(0.2, 2));
         let Gate::Call { probe } = lane.gate(false) else { panic!("closed") };
         lane.record(Some(&failed(AttemptResultClass::ServerError)), probe);
         assert_eq!(lane.breaker_state(), BreakerState::Open);
@@ -487,8 +509,7 @@ mod tests {
 
     #[test]
     fn a_failed_probe_opens_the_breaker_again() {
-        let lane =
-            lane(&route("eligibility_json_v3", ""), breaker_settings(1, Duration::from_secs(1)), budget(0.2, 2));
+        let lane = lane(&route("eligibility_json_v3", ""), breaker_settings(1, Duration::from_secs(1)), budget(0.2, 2));
         let Gate::Call { probe } = lane.gate(false) else { panic!("closed") };
         lane.record(Some(&failed(AttemptResultClass::CarrierBusy)), probe);
         std::thread::sleep(Duration::from_millis(1100));

@@ -200,8 +200,12 @@ impl Dispatcher {
     /// What the next claim leaves out: carriers whose lane takes no more work now, except their overdue work,
     /// which is claimed to be closed.
     fn claim_filter(&self, now: OffsetDateTime) -> ClaimFilter {
-        let skip_carriers =
-            self.carriers.iter().filter(|(_, lane)| lane.claim_allowance() == 0).map(|(id, _)| id.clone()).collect();
+        let skip_carriers = self
+            .carriers
+            .iter()
+            .filter(|(_, lane)| lane.allowance_for_claim() == 0)
+            .map(|(id, _)| id.clone())
+            .collect();
         ClaimFilter { skip_carriers, overdue_before: Some(now - self.deadline()) }
     }
 
@@ -342,6 +346,10 @@ impl Dispatcher {
                 }
             }
             drop(held);
+            if lane.take_skipped() {
+                // The last claim left this carrier out for want of a place: one just freed.
+                self.changes.wake_dispatcher();
+            }
         }
         .instrument(span)
         .await;

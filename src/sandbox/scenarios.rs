@@ -1,4 +1,5 @@
-//! The simulator's deterministic scenarios (chosen by member ID prefix) and their precomputed answers.
+//! The simulator's deterministic scenarios (chosen by member ID prefix, or forced for every request under a
+//! `/scenario/{name}` path prefix) and their precomputed answers.
 //!
 //! Each answer is built once, when the simulator starts, as a JSON text of the members that never change;
 //! a request only adds the members echoed from it (control number, payer ID, provider, subscriber,
@@ -13,6 +14,9 @@ use serde_json::{Map, Value, json};
 pub const DEFAULT_SLOW_DELAY: Duration = Duration::from_millis(3000);
 /// Longest delay a `SLOW<digits>` member ID can ask for (keeps a typo from holding a connection for hours).
 pub const MAX_SLOW_DELAY: Duration = Duration::from_secs(120);
+/// How long the forced `hang` scenario holds a request before giving up on it itself. Long enough that every
+/// client times out first; bounded so that a client that never times out does not hold a socket for ever.
+pub const HANG_DURATION: Duration = Duration::from_secs(600);
 
 /// What the simulator does for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +41,9 @@ pub enum Scenario {
     Slow(Duration),
     /// `BAD…`: HTTP 200 with a body that is not JSON.
     Garbage,
+    /// Forced only (`/scenario/hang`): no answer at all; the request is held until the client gives up (or
+    /// [`HANG_DURATION`] passes, or the simulator stops).
+    Hang,
 }
 
 impl Scenario {
@@ -63,6 +70,27 @@ impl Scenario {
         PREFIXES.iter().find(|(prefix, _)| compact.starts_with(prefix)).map_or(Scenario::ActivePpo, |(_, s)| *s)
     }
 
+    /// The scenario a `/scenario/{name}` path prefix forces, whatever the member ID: `hang`, `server_error`,
+    /// `busy`, `garbage`, `active` (also `active_ppo`), `inactive`, `subscriber_not_found`, `name_mismatch`,
+    /// `birth_date_mismatch`, `medicare_advantage`. `None` for any other name (`slow` needs a delay: use a
+    /// `SLOW<ms>` member ID).
+    pub fn forced(name: &str) -> Option<Scenario> {
+        let scenario = match name {
+            "hang" => Scenario::Hang,
+            "server_error" => Scenario::ServerError,
+            "busy" => Scenario::Busy,
+            "garbage" => Scenario::Garbage,
+            "active" | "active_ppo" => Scenario::ActivePpo,
+            "inactive" => Scenario::Inactive,
+            "subscriber_not_found" => Scenario::SubscriberNotFound,
+            "name_mismatch" => Scenario::NameMismatch,
+            "birth_date_mismatch" => Scenario::BirthDateMismatch,
+            "medicare_advantage" => Scenario::MedicareAdvantage,
+            _ => return None,
+        };
+        Some(scenario)
+    }
+
     /// A stable name for logs (no PHI: it names the scenario, not the member).
     pub fn name(self) -> &'static str {
         match self {
@@ -76,6 +104,7 @@ impl Scenario {
             Scenario::ServerError => "server_error",
             Scenario::Slow(_) => "slow",
             Scenario::Garbage => "garbage",
+            Scenario::Hang => "hang",
         }
     }
 }
@@ -543,6 +572,42 @@ mod tests {
         ];
         for (member_id, expected) in cases {
             assert_eq!(Scenario::for_member_id(member_id), expected, "{member_id}");
+        }
+    }
+
+    #[test]
+    fn forced_scenario_names_choose_their_scenario_and_unknown_names_none() {
+        let cases = [
+            ("hang", Some(Scenario::Hang)),
+            ("server_error", Some(Scenario::ServerError)),
+            ("busy", Some(Scenario::Busy)),
+            ("garbage", Some(Scenario::Garbage)),
+            ("active", Some(Scenario::ActivePpo)),
+            ("active_ppo", Some(Scenario::ActivePpo)),
+            ("inactive", Some(Scenario::Inactive)),
+            ("medicare_advantage", Some(Scenario::MedicareAdvantage)),
+            ("slow", None),
+            ("HANG", None),
+            ("", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(Scenario::forced(name), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn every_forced_scenario_is_named_as_it_is_forced() {
+        for name in ["hang", "server_error", "busy", "garbage", "inactive", "medicare_advantage"] {
+            let scenario = Scenario::forced(name).expect("a forced scenario");
+
+            assert_eq!(scenario.name(), name);
+        }
+    }
+
+    #[test]
+    fn no_member_id_chooses_the_hang_scenario() {
+        for member_id in ["HANG1", "hang", "H4NG"] {
+            assert_ne!(Scenario::for_member_id(member_id), Scenario::Hang, "{member_id}");
         }
     }
 

@@ -6,6 +6,9 @@
 //!   missing field, a wrong `PayloadType`, `ProcessingMode` or `CORERuleVersion`) are answered with HTTP 400 and
 //!   the rule's `ErrorCode`.
 //!
+//! Both are also served under `/scenario/{name}`, which forces that scenario whatever the member ID (see the
+//! module documentation of [`crate::sandbox`]).
+//!
 //! A 270 that cannot be read gets a 999 rejecting it, as a payer's front end answers. The 271 is rendered
 //! from the scenario's JSON answer ([`crate::carriers::x12::build::build_271_from_json`]), so both wire formats
 //! say exactly the same thing.
@@ -13,13 +16,13 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::scenarios::{GARBAGE_BODY, PersonEcho, ProviderEcho, SandboxRequest};
-use super::{Answer, SandboxState, answer};
+use super::scenarios::{GARBAGE_BODY, PersonEcho, ProviderEcho, SandboxRequest, Scenario};
+use super::{Answer, SandboxState, answer, unknown_scenario};
 use crate::carriers::caqh_core::{
     CORE_RULE_VERSION, CoreEnvelope, ERROR_CODE_SUCCESS, PAYLOAD_TYPE_270, PAYLOAD_TYPE_271, PAYLOAD_TYPE_999,
     PROCESSING_MODE_REAL_TIME, REQUIRED_REQUEST_FIELDS, core_timestamp,
@@ -43,8 +46,8 @@ enum X12Answer {
     Garbage,
 }
 
-/// Answers one 270 (bytes as received).
-async fn answer_270(state: &SandboxState, x12: &[u8]) -> X12Answer {
+/// Answers one 270 (bytes as received) with the `forced` scenario, or else the member ID's.
+async fn answer_270(state: &SandboxState, x12: &[u8], forced: Option<Scenario>) -> X12Answer {
     let inquiry = match read_270(x12) {
         Ok(inquiry) => inquiry,
         Err(error) => {
@@ -55,7 +58,7 @@ async fn answer_270(state: &SandboxState, x12: &[u8]) -> X12Answer {
         }
     };
     let request = sandbox_request(&inquiry);
-    match answer(state, &request).await {
+    match answer(state, &request, forced).await {
         Answer::Json { status, body } => {
             let document: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
             let reply_envelope: Envelope = inquiry.envelope.reply();
@@ -105,8 +108,27 @@ fn sandbox_request(inquiry: &Inquiry270) -> SandboxRequest {
 
 /// `POST /medicalnetwork/eligibility/v3/raw-x12`.
 pub(crate) async fn raw_x12(State(state): State<Arc<SandboxState>>, body: Bytes) -> Response {
+    raw_x12_with(&state, None, &body).await
+}
+
+/// `POST /scenario/{name}/medicalnetwork/eligibility/v3/raw-x12`.
+pub(crate) async fn forced_raw_x12(
+    State(state): State<Arc<SandboxState>>,
+    Path(scenario): Path<String>,
+    body: Bytes,
+) -> Response {
+    match Scenario::forced(&scenario) {
+        Some(forced) => raw_x12_with(&state, Some(forced), &body).await,
+        None => {
+            let _in_flight = state.begin();
+            unknown_scenario()
+        }
+    }
+}
+
+async fn raw_x12_with(state: &SandboxState, forced: Option<Scenario>, body: &[u8]) -> Response {
     let _in_flight = state.begin();
-    let x12 = match serde_json::from_slice::<Value>(&body) {
+    let x12 = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(members)) => members.get("x12").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     };
@@ -114,7 +136,7 @@ pub(crate) async fn raw_x12(State(state): State<Arc<SandboxState>>, body: Bytes)
         let body = json!({ "status": "ERROR", "errors": [{ "field": "x12", "description": "x12 is required" }] });
         return json(400, body.to_string());
     };
-    match answer_270(&state, x12.as_bytes()).await {
+    match answer_270(state, x12.as_bytes(), forced).await {
         X12Answer::Interchange { status, x12, .. } => json(status, json!({ "x12": x12 }).to_string()),
         X12Answer::ServerError => json(500, super::scenarios::SERVER_ERROR_BODY.to_owned()),
         X12Answer::Garbage => (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], GARBAGE_BODY).into_response(),
@@ -123,6 +145,26 @@ pub(crate) async fn raw_x12(State(state): State<Arc<SandboxState>>, body: Bytes)
 
 /// `POST /core/realtime`.
 pub(crate) async fn caqh_core(State(state): State<Arc<SandboxState>>, headers: HeaderMap, body: Bytes) -> Response {
+    caqh_core_with(&state, None, &headers, body).await
+}
+
+/// `POST /scenario/{name}/core/realtime`.
+pub(crate) async fn forced_caqh_core(
+    State(state): State<Arc<SandboxState>>,
+    Path(scenario): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match Scenario::forced(&scenario) {
+        Some(forced) => caqh_core_with(&state, Some(forced), &headers, body).await,
+        None => {
+            let _in_flight = state.begin();
+            unknown_scenario()
+        }
+    }
+}
+
+async fn caqh_core_with(state: &SandboxState, forced: Option<Scenario>, headers: &HeaderMap, body: Bytes) -> Response {
     let _in_flight = state.begin();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let request = match CoreEnvelope::decode(content_type, body.to_vec(), &REQUIRED_REQUEST_FIELDS).await {
@@ -146,7 +188,7 @@ pub(crate) async fn caqh_core(State(state): State<Arc<SandboxState>>, headers: H
     }
     // CORE answers the envelope with 200 whatever the 271 says (the scenario's 400 for `NF` is the JSON API's
     // habit, not CORE's).
-    let (payload, payload_type) = match answer_270(&state, request.payload.as_bytes()).await {
+    let (payload, payload_type) = match answer_270(state, request.payload.as_bytes(), forced).await {
         X12Answer::Interchange { x12, payload_type, .. } => (x12, payload_type),
         X12Answer::ServerError => {
             return (StatusCode::INTERNAL_SERVER_ERROR, "upstream payer connection failed").into_response();

@@ -106,7 +106,7 @@ async fn calls_beyond_the_in_flight_limit_get_resource_exhausted_at_once() {
     settings.submit.max_in_flight = 2;
     let app = spawn_app_with(Backend::Sqlite, settings).await.expect("app");
     let calls = (0..6).map(|i| {
-        let mut message = form("Anthem Blue Cross Blue Shield", &format!("SLOW1500-{i}"), PlanType::Employer);
+        let mut message = form("Anthem Blue Cross Blue Shield", &format!("SLOW1500X{i}"), PlanType::Employer);
         message.wait_for_result = wait(10);
         let app = &app;
         async move {
@@ -287,7 +287,7 @@ async fn a_submit_waiting_for_a_result_answers_at_once_when_shutdown_begins() {
     settings.shutdown_grace = Duration::from_secs(1);
     let app = spawn_app_with(Backend::Sqlite, settings).await.expect("app");
     let client = app.client().await;
-    let mut message = form("Anthem Blue Cross Blue Shield", "SLOW3000-600001", PlanType::Employer);
+    let mut message = form("Anthem Blue Cross Blue Shield", "SLOW3000X600001", PlanType::Employer);
     message.wait_for_result = wait(15);
     let waiting = tokio::spawn(async move {
         let mut client = client;
@@ -313,4 +313,44 @@ async fn a_submit_waiting_for_a_result_answers_at_once_when_shutdown_begins() {
         .await
         .expect("claim");
     assert!(reclaim.is_some(), "its claim was released for another replica");
+}
+
+/// One carrier that takes one verification at a time.
+fn narrow_directory(base_url: &str) -> String {
+    format!(
+        r#"
+        [[carriers]]
+        id = "narrow"
+        display_name = "Narrow Gate Health"
+        payer_ids = ["NARROW"]
+        format = "eligibility_json_v3"
+        base_url = "{base_url}"
+        max_concurrency = 1
+        request_timeout = "2s"
+        "#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_carriers_backlog_moves_as_soon_as_a_place_frees_not_at_the_next_poll() {
+    // Arrange: a dispatcher that polls only every 20 s, and a carrier that takes one verification at a time.
+    let mut settings = test_settings();
+    settings.dispatcher.poll_interval = Duration::from_secs(20);
+    let app = spawn_app_with_directory(Backend::Sqlite, settings, narrow_directory).await.expect("app");
+    let started = Instant::now();
+
+    // Act: four applicants at once.
+    let submits = (0..4).map(|i| {
+        let app = &app;
+        async move { submit_and_wait(app, "Narrow Gate Health", &format!("SLOW200X{i}")).await }
+    });
+    let verifications = futures::future::join_all(submits).await;
+
+    // Assert
+    for verification in &verifications {
+        assert_eq!(verification.status(), VerificationStatus::Completed, "{}", verification.status_detail);
+    }
+    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+    assert_eq!((app.sandbox_most_in_flight.as_ref().expect("directory mode"))(), 1, "one at a time");
+    app.shutdown().await;
 }
