@@ -239,7 +239,7 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(VerificationServiceServer::new(api))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), server_shutdown);
+            .serve_with_incoming_shutdown(incoming_without_delay(grpc_listener), server_shutdown);
         // tonic's graceful stop waits for every open call, and a health `Watch` stream (kept open by gRPC
         // client-side health checking and some load balancers) never ends by itself: after the grace period the
         // remaining connections are dropped instead of keeping the process alive until it is killed.
@@ -267,6 +267,23 @@ impl Application {
         tracing::info!("stopped");
         served.map_err(StartupError::from)
     }
+}
+
+/// The accepted gRPC connections, each with TCP_NODELAY: we accept them ourselves (to bind before serving), so
+/// tonic's own `tcp_nodelay` setting does not apply, and without it Nagle's algorithm and the client's delayed ACK
+/// hold small replies back for ~40 ms each.
+fn incoming_without_delay(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt;
+    TcpListenerStream::new(listener).map(|accepted| {
+        if let Ok(stream) = &accepted
+            && let Err(error) = stream.set_nodelay(true)
+        {
+            tracing::debug!(%error, "could not set TCP_NODELAY on a gRPC connection");
+        }
+        accepted
+    })
 }
 
 fn hostname() -> String {

@@ -29,8 +29,10 @@ use crate::store::{InsertOutcome, ListQuery, RetryOutcome, Store};
 const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Largest page size of `ListVerifications`.
 const MAX_PAGE_SIZE: u32 = 500;
-/// How often a waiting submit re-reads the store, in case another replica processes its verification.
-const WAIT_RECHECK_INTERVAL: Duration = Duration::from_millis(500);
+/// How often a waiting submit re-reads the store, in case another replica processes its verification (results
+/// stored by this process arrive at once through the change feed). Not shorter: a thousand waiting callers
+/// re-reading every half second cost more reads than the results themselves.
+const WAIT_RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How much the service takes on.
 #[derive(Debug, Clone, Copy)]
@@ -195,7 +197,12 @@ impl VerificationApi {
                     break;
                 }
                 () = ended.as_mut() => {
-                    // Ready for the next wake-up (a retry request may reopen it while we wait).
+                    // This process stored its final state and handed it over: no need to read it back (unless
+                    // it is an older end, from before a retry request reopened it).
+                    if let Some(stored) = watch.final_state().filter(|s| s.change_cursor > latest.change_cursor) {
+                        latest = stored;
+                        continue;
+                    }
                     ended.set(watch.notify().notified());
                     ended.as_mut().enable();
                     true

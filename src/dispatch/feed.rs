@@ -34,6 +34,8 @@ pub struct ChangeFeed {
 #[derive(Debug)]
 struct Waiting {
     notify: Arc<Notify>,
+    /// The final state, once stored here: waiters take it from here instead of reading the store again.
+    ended: Arc<Mutex<Option<Verification>>>,
     waiters: usize,
 }
 
@@ -43,6 +45,7 @@ struct Waiting {
 pub struct FinalWatch {
     id: Uuid,
     notify: Arc<Notify>,
+    ended: Arc<Mutex<Option<Verification>>>,
     waiting: Arc<Mutex<HashMap<Uuid, Waiting>>>,
 }
 
@@ -52,6 +55,11 @@ impl FinalWatch {
     /// missed.
     pub fn notify(&self) -> &Notify {
         &self.notify
+    }
+
+    /// The final state this process stored, once it has (a copy: every waiter gets it).
+    pub fn final_state(&self) -> Option<Verification> {
+        self.ended.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -77,9 +85,18 @@ impl ChangeFeed {
     /// Registers interest in verification `id` reaching a final state in this process.
     pub fn watch_final(&self, id: Uuid) -> FinalWatch {
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = waiting.entry(id).or_insert_with(|| Waiting { notify: Arc::new(Notify::new()), waiters: 0 });
+        let entry = waiting.entry(id).or_insert_with(|| Waiting {
+            notify: Arc::new(Notify::new()),
+            ended: Arc::default(),
+            waiters: 0,
+        });
         entry.waiters += 1;
-        FinalWatch { id, notify: Arc::clone(&entry.notify), waiting: Arc::clone(&self.waiting) }
+        FinalWatch {
+            id,
+            notify: Arc::clone(&entry.notify),
+            ended: Arc::clone(&entry.ended),
+            waiting: Arc::clone(&self.waiting),
+        }
     }
 
     /// Announces a stored change; wakes the dispatcher when the verification waits for a carrier call.
@@ -90,6 +107,7 @@ impl ChangeFeed {
         } else if verification.status.is_final() {
             let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(entry) = waiting.get(&verification.id) {
+                *entry.ended.lock().unwrap_or_else(PoisonError::into_inner) = Some(verification.clone());
                 entry.notify.notify_waiters();
             }
         }
@@ -175,6 +193,8 @@ mod tests {
         // Assert
         assert!(!before_final, "a pending change does not wake a waiter for the end");
         tokio::time::timeout(Duration::from_secs(1), woken).await.expect("woken by its final state");
+        assert_eq!(watch.final_state().map(|v| v.status), Some(Status::Completed), "handed over with the wake-up");
+        assert!(other_watch.final_state().is_none());
         assert!(tokio::time::timeout(Duration::from_millis(20), other_woken).await.is_err(), "others sleep on");
     }
 

@@ -67,6 +67,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -181,6 +182,13 @@ async fn serve_counting(
         // Graceful shutdown waits for the requests in flight: release the ones that would hang for minutes.
         stopping.cancel();
     };
+    // Small answers on keep-alive connections: without TCP_NODELAY, Nagle's algorithm and the client's delayed
+    // ACK hold each answer back for tens of milliseconds.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on a simulator connection");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
