@@ -77,6 +77,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Put load on a running service over gRPC and report throughput and latency percentiles, beside baselines
+    /// measured in the same run (see BENCHMARKS.md).
+    Loadgen(Box<crate::loadgen::LoadgenArgs>),
 }
 
 /// Where the service is and which token to present.
@@ -216,6 +219,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             list(client, page_size, page_token, statuses).await
         }
         Command::Explain { file, json } => explain(&file, json).await,
+        Command::Loadgen(args) => crate::loadgen::run_cli(*args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,6 +234,8 @@ async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
     let settings = Settings::load(config.as_deref())?;
     crate::telemetry::init(&settings.log)?;
     let app = Application::build(settings).await?;
+    // One fixed line, like `simulate-carrier`'s: scripts and tests that ask for port 0 read the real address here.
+    println!("serving gRPC on http://{}", app.grpc_addr());
     app.run_until(shutdown_signal()).await?;
     Ok(())
 }

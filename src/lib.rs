@@ -5,6 +5,7 @@
 //! everything else to the carrier through a [`carriers`] connector, screens the answer again and stores the
 //! normalised result. [`sandbox`] is a built-in carrier simulator for the default run, tests and benchmarks.
 //! [`startup`] wires it all together from [`config`]; [`telemetry`] sets up PHI-safe logs and traces.
+//! [`loadgen`] drives a running service over gRPC and reports throughput and latency against baselines.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod explain;
+pub mod loadgen;
 pub mod report;
 pub mod sandbox;
 pub mod screening;
