@@ -7,8 +7,7 @@
 #
 # Scenarios: refusals and accepted submits at 32 in flight (baselines: a bare tonic unary RPC and plain INSERTs
 # into a scratch table of the same database), end-to-end verifications at 1,000 in flight against a carrier that
-# answers in 200 ms (baseline: the ideal rate, in flight / latency). A diagnostic run repeats the submits with the
-# dispatcher held to one carrier call at a time (`*-submits-dispatch1`: accept + store alone, no target).
+# answers in 200 ms (baseline: the ideal rate, in flight / latency).
 #
 # The end-to-end carrier is, by default, the simulator in a process of its own (`simulate-carrier`) behind a
 # carrier directory whose route allows 1,100 calls in flight: the in-process sandbox route is limited to the
@@ -132,12 +131,6 @@ for store in "${STORES[@]}"; do
       --baseline grpc --baseline store --database-url "$DATABASE_URL"
     stop_server
   done
-  # Diagnostic: the same submits with the dispatcher held to one carrier call at a time, so the background
-  # verification of the accepted submits hardly competes for the cores: what accept + store costs on its own.
-  start_server "$store-submits-dispatch1" "$store" IV_DISPATCHER__CONCURRENCY=1
-  loadgen "$store-submits-dispatch1" 1 --scenario submits --concurrency "$CONCURRENCY" \
-    --baseline store --database-url "$DATABASE_URL"
-  stop_server
 
   e2e_env=(IV_DISPATCHER__CONCURRENCY=$((E2E_CONCURRENCY + 100)) IV_SUBMIT__MAX_IN_FLIGHT=4096)
   if [[ "$E2E_CARRIER" == directory ]]; then
@@ -180,7 +173,7 @@ echo "load average after: $(cat /proc/loadavg)" | tee -a "$OUT/machine.txt"
 
 # Summary: one line per run, and each target met or missed.
 {
-  printf '%-18s %10s %8s %8s %8s %28s %10s %8s\n' run "per sec" "p50 ms" "p99 ms" failed "ratio to baseline" "RSS MiB" "srv CPU"
+  printf '%-20s %10s %8s %8s %8s %28s %10s %8s\n' run "per sec" "p50 ms" "p99 ms" failed "ratio to baseline" "RSS MiB" "srv CPU"
   for file in "$OUT"/*.json; do
     jq -r --arg name "$(basename "$file" .json)" '
       def r(x): (x * 1000 | round) / 1000;
@@ -190,7 +183,7 @@ echo "load average after: $(cat /proc/loadavg)" | tee -a "$OUT/machine.txt"
         ((.result.errors | add // 0) + (.result.unexpected | add // 0) + .result.unfinished),
         (.ratios | to_entries | map("\(.key) x\(r(.value.throughput))") | join(" ")),
         r(.server.peak_rss_mib), r(.server.cpu_cores) ] | @tsv' "$file" |
-      awk -F'\t' '{ printf "%-18s %10s %8s %8s %8s %28s %10s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+      awk -F'\t' '{ printf "%-20s %10s %8s %8s %8s %28s %10s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
   done
   echo
   for file in "$OUT"/*.json; do
@@ -198,7 +191,6 @@ echo "load average after: $(cat /proc/loadavg)" | tee -a "$OUT/machine.txt"
     case "$name" in
       sqlite-refusals | sqlite-submits) floor=3000 ;;
       postgres-refusals | postgres-submits) floor=1200 ;;
-      *-dispatch1) continue ;; # diagnostic, no target
       *) floor="" ;;
     esac
     if [[ -n "$floor" ]]; then
