@@ -121,6 +121,10 @@ pub fn test_settings() -> Settings {
     settings.dispatcher.request_timeout = Duration::from_secs(2);
     settings.dispatcher.lease = Duration::from_secs(10);
     settings.shutdown_grace = Duration::from_secs(5);
+    // Tests that run several failing scenarios in a row trip the sandbox carrier's breaker (5 failures in a row):
+    // keep its open period short so the retries behind it wait one or two seconds, not half a minute.
+    settings.dispatcher.circuit_breaker.open_for = Duration::from_secs(1);
+    settings.dispatcher.circuit_breaker.open_for_max = Duration::from_secs(2);
     settings
 }
 
