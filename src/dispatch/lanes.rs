@@ -358,12 +358,6 @@ impl CarrierLane {
     }
 }
 
-/// Makes sure the policy type keeps implementing failsafe's trait (the `or_else` combinator's output).
-const _: fn() = || {
-    fn is_policy<P: FailurePolicy>() {}
-    is_policy::<BreakerPolicy>();
-};
-
 #[cfg(test)]
 mod tests {
     use async_trait::async_trait;
