@@ -55,6 +55,12 @@ pub struct Settings {
     pub log: LogSettings,
     /// Bearer tokens per role.
     pub auth: AuthSettings,
+    /// Traces exported over OTLP (off by default).
+    pub telemetry: TelemetrySettings,
+    /// The Prometheus endpoint and the HTTP liveness/readiness answers beside it.
+    pub metrics: MetricsSettings,
+    /// Readiness: how the store is checked.
+    pub health: HealthSettings,
     /// How long shutdown waits for in-flight RPCs and carrier calls. Default `25s`.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
@@ -174,6 +180,50 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+/// Traces: OpenTelemetry spans exported over OTLP/gRPC to a collector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// The collector's OTLP/gRPC endpoint, e.g. `http://otel-collector:4317`. Absent (the default): no spans are
+    /// exported and no trace context is kept or forwarded.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` resource attribute every span carries. Default `insurance-verifier`.
+    pub service_name: String,
+    /// Fraction (0-1) of traces started here that are sampled. A trace the website started (a `traceparent`
+    /// in the call's metadata) follows the website's decision instead. Default 1.0.
+    pub sampling_ratio: f64,
+    /// How long one export to the collector may take before it is abandoned. Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub export_timeout: Duration,
+}
+
+/// The Prometheus endpoint: `GET /metrics` (text format), with `GET /livez` and `GET /readyz` beside it for
+/// orchestrators that probe over HTTP.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve the endpoint. Default true.
+    pub enabled: bool,
+    /// Where it listens. Default `127.0.0.1:9464`; in a container, `0.0.0.0:9464` behind a network policy
+    /// (metrics carry no PHI, and the endpoint takes no token so Prometheus can scrape it).
+    pub listen_addr: SocketAddr,
+    /// How often this replica reads the queue's depth and oldest pending age from the store. Default `5s`.
+    #[serde(with = "humantime_serde")]
+    pub queue_poll_interval: Duration,
+}
+
+/// Readiness: the gRPC health service answers SERVING only while the store answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSettings {
+    /// How often the store is checked (a trivial query). Default `2s`.
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+    /// How long a check may take before the store counts as down. Default `2s`.
+    #[serde(with = "humantime_serde")]
+    pub check_timeout: Duration,
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,7 +245,8 @@ pub struct AuthSettings {
     /// Tokens of admissions dashboards: may get and list.
     #[serde(default, serialize_with = "serialize_redacted")]
     pub admissions_tokens: Vec<SecretString>,
-    /// Tokens of ops tooling: may read health and metrics.
+    /// Tokens of ops tooling: may read the carrier lanes' state (`ListCarrierStatus`). Health checks and `/metrics`
+    /// take no token (they carry no PHI).
     #[serde(default, serialize_with = "serialize_redacted")]
     pub ops_tokens: Vec<SecretString>,
 }
@@ -248,6 +299,18 @@ impl Default for Settings {
             },
             log: LogSettings { format: LogFormat::Text, filter: "info".to_owned() },
             auth: AuthSettings::default(),
+            telemetry: TelemetrySettings {
+                otlp_endpoint: None,
+                service_name: "insurance-verifier".to_owned(),
+                sampling_ratio: 1.0,
+                export_timeout: Duration::from_secs(10),
+            },
+            metrics: MetricsSettings {
+                enabled: true,
+                listen_addr: SocketAddr::from(([127, 0, 0, 1], 9464)),
+                queue_poll_interval: Duration::from_secs(5),
+            },
+            health: HealthSettings { check_interval: Duration::from_secs(2), check_timeout: Duration::from_secs(2) },
             shutdown_grace: Duration::from_secs(25),
         }
     }
@@ -348,6 +411,26 @@ impl Settings {
         }
         if self.provider.npi.len() != 10 || !self.provider.npi.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::Invalid("provider.npi must be 10 digits".to_owned()));
+        }
+        if !(0.0..=1.0).contains(&self.telemetry.sampling_ratio) {
+            return Err(ConfigError::Invalid("telemetry.sampling_ratio must be within 0-1".to_owned()));
+        }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(
+                "telemetry.otlp_endpoint must be an http:// or https:// URL (OTLP over gRPC, usually port 4317)"
+                    .to_owned(),
+            ));
+        }
+        if self.health.check_interval.is_zero()
+            || self.health.check_timeout.is_zero()
+            || self.metrics.queue_poll_interval.is_zero()
+        {
+            return Err(ConfigError::Invalid(
+                "health.check_interval, health.check_timeout and metrics.queue_poll_interval must be above zero"
+                    .to_owned(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections must be at least 1".to_owned()));
