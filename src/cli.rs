@@ -232,11 +232,16 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
     let settings = Settings::load(config.as_deref())?;
-    crate::telemetry::init(&settings.log)?;
+    let traces = crate::telemetry::init_with_traces(&settings)?;
     let app = Application::build(settings).await?;
     // One fixed line, like `simulate-carrier`'s: scripts and tests that ask for port 0 read the real address here.
     println!("serving gRPC on http://{}", app.grpc_addr());
-    app.run_until(shutdown_signal()).await?;
+    if let Some(metrics_addr) = app.metrics_addr() {
+        println!("serving metrics on http://{metrics_addr}/metrics");
+    }
+    let served = app.run_until(shutdown_signal()).await;
+    traces.shutdown().await;
+    served?;
     Ok(())
 }
 

@@ -15,6 +15,8 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod explain;
+/// Liveness and readiness for the gRPC health service and HTTP probes, kept in step with the store.
+pub mod health;
 pub mod loadgen;
 pub mod report;
 pub mod sandbox;

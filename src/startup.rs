@@ -11,9 +11,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
-use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
-use tonic_health::server::{HealthReporter, HealthService};
+use tonic_health::server::HealthService;
 
 use crate::api::pb::verification_service_server::VerificationServiceServer;
 use crate::api::{ApiLimits, Authenticator, VerificationApi, pb};
@@ -21,9 +20,11 @@ use crate::carriers::{Directory, DirectoryError, Provider};
 use crate::config::Settings;
 use crate::dispatch::{ChangeFeed, DispatchError, Dispatcher, DispatcherSettings};
 use crate::domain::RetryPolicy;
+use crate::health::{self, Health};
 use crate::sandbox::{self, SandboxHandle};
 use crate::screening::Screener;
-use crate::store::{self, PostgresStore, Store, StoreError};
+use crate::store::{self, InstrumentedStore, PostgresStore, Store, StoreError};
+use crate::telemetry::{self, rpc::RpcTelemetryLayer};
 
 /// The gRPC service name health checks report on.
 pub const SERVICE_NAME: &str = "insurance.verification.v1.VerificationService";
@@ -69,7 +70,8 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreErro
         _ => store::connect(&url, settings.database_max_connections).await?,
     };
     store.migrate().await?;
-    Ok(store)
+    // Every operation timed for `/metrics`: the database's share of a verification's time.
+    Ok(Arc::new(InstrumentedStore::new(store)))
 }
 
 /// A built application, bound and ready to serve.
@@ -80,10 +82,19 @@ pub struct Application {
     store: Arc<dyn Store>,
     api: VerificationApi,
     dispatcher: Arc<Dispatcher>,
-    health: HealthReporter,
+    health: Health,
     sandbox: Option<SandboxHandle>,
     /// Cancelled when shutdown begins: the dispatcher stops claiming and waiting RPCs answer at once.
     draining: CancellationToken,
+    /// The ops HTTP endpoint (`/metrics`, `/livez`, `/readyz`), bound when metrics are enabled.
+    metrics: Option<MetricsEndpoint>,
+}
+
+/// The bound ops HTTP endpoint and the recorder it renders.
+struct MetricsEndpoint {
+    listener: TcpListener,
+    addr: SocketAddr,
+    prometheus: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 impl Application {
@@ -170,9 +181,27 @@ impl Application {
         )
         .with_drain(draining.clone());
 
-        let health = HealthReporter::new();
-        health.set_service_status("", ServingStatus::NotServing).await;
-        health.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+        let health = Health::new().await;
+
+        let metrics = if settings.metrics.enabled {
+            match telemetry::metrics::install() {
+                Some(prometheus) => {
+                    let listener = TcpListener::bind(settings.metrics.listen_addr)
+                        .await
+                        .map_err(|source| StartupError::Bind { addr: settings.metrics.listen_addr, source })?;
+                    let addr = listener
+                        .local_addr()
+                        .map_err(|source| StartupError::Bind { addr: settings.metrics.listen_addr, source })?;
+                    Some(MetricsEndpoint { listener, addr, prometheus })
+                }
+                None => {
+                    tracing::warn!("another metrics recorder is installed in this process: /metrics is not served");
+                    None
+                }
+            }
+        } else {
+            None
+        };
 
         let grpc_listener = TcpListener::bind(settings.listen_addr)
             .await
@@ -180,7 +209,7 @@ impl Application {
         let grpc_addr =
             grpc_listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen_addr, source })?;
 
-        Ok(Application { grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox, draining })
+        Ok(Application { grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox, draining, metrics })
     }
 
     /// The address the gRPC server is bound to.
@@ -193,6 +222,16 @@ impl Application {
         self.sandbox.as_ref()
     }
 
+    /// The address of the ops HTTP endpoint (`/metrics`, `/livez`, `/readyz`), when metrics are enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|endpoint| endpoint.addr)
+    }
+
+    /// Liveness and readiness (store reachable, not shutting down), for HTTP probes and gauges.
+    pub fn readiness(&self) -> health::Readiness {
+        self.health.readiness()
+    }
+
     /// The store, for tools and tests that inspect what was written.
     pub fn store(&self) -> Arc<dyn Store> {
         Arc::clone(&self.store)
@@ -201,8 +240,10 @@ impl Application {
     /// Serves gRPC and runs the dispatcher until `shutdown` resolves, then drains: health turns NOT_SERVING,
     /// the dispatcher stops claiming, and in-flight RPCs and carrier calls get `shutdown_grace` to finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
-        let Application { grpc_listener, grpc_addr, settings, api, dispatcher, health, sandbox, draining, .. } = self;
-        let health_service = HealthServer::new(HealthService::from_health_reporter(health.clone()));
+        let Application {
+            grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox, draining, metrics, ..
+        } = self;
+        let health_service = HealthServer::new(HealthService::from_health_reporter(health.reporter()));
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -216,7 +257,7 @@ impl Application {
         let stop = draining;
         let dispatcher_stop = stop.clone();
         let grace = settings.shutdown_grace;
-        let dispatcher_task: JoinHandle<()> = tokio::spawn(dispatcher.run(dispatcher_stop, grace));
+        let dispatcher_task: JoinHandle<()> = tokio::spawn(Arc::clone(&dispatcher).run(dispatcher_stop, grace));
 
         let server_stop = stop.clone();
         let reporter = health.clone();
@@ -226,15 +267,22 @@ impl Application {
                 _ = server_stop.cancelled() => {}
             }
             tracing::info!("shutdown requested: draining");
-            reporter.set_service_status("", ServingStatus::NotServing).await;
-            reporter.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
+            reporter.begin_shutdown().await;
             server_stop.cancel();
         };
 
-        health.set_service_status("", ServingStatus::Serving).await;
-        health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
+        // Live from now on; ready once the store answers, and from then on only while it does.
+        health.set_live().await;
+        health.check_now(store.ping(), settings.health.check_timeout).await;
+        let health_monitor = health.spawn_monitor(Arc::clone(&store), &settings.health, stop.clone());
+        // The ops endpoint outlives the drain (so `/livez` and `/readyz` answer 503 while it lasts) and stops last.
+        let ops_stop = CancellationToken::new();
+        let ops_tasks = metrics.map(|endpoint| {
+            spawn_ops_endpoint(endpoint, &store, &dispatcher, health.readiness(), &settings, &ops_stop)
+        });
         tracing::info!(%grpc_addr, "serving gRPC");
         let serve = tonic::transport::Server::builder()
+            .layer(RpcTelemetryLayer)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -258,15 +306,85 @@ impl Application {
             }
         };
         stop.cancel();
+        if let Err(error) = health_monitor.await {
+            tracing::error!(error = %error, "health monitor task failed");
+        }
         if let Err(error) = dispatcher_task.await {
             tracing::error!(error = %error, "dispatcher task failed");
         }
         if let Some(sandbox) = sandbox {
             sandbox.shutdown().await;
         }
+        ops_stop.cancel();
+        for task in ops_tasks.into_iter().flatten() {
+            if let Err(error) = task.await {
+                tracing::error!(error = %error, "ops endpoint task failed");
+            }
+        }
         tracing::info!("stopped");
         served.map_err(StartupError::from)
     }
+}
+
+/// Serves the ops HTTP endpoint and keeps the gauges it shows up to date: every `metrics.queue_poll_interval`,
+/// the queue's depth and oldest pending age (one store query) and whether the store is up; the carrier lanes'
+/// state (memory only) on every scrape as well. Both tasks end when `stop` is cancelled.
+fn spawn_ops_endpoint(
+    endpoint: MetricsEndpoint,
+    store: &Arc<dyn Store>,
+    dispatcher: &Arc<Dispatcher>,
+    readiness: health::Readiness,
+    settings: &Settings,
+    stop: &CancellationToken,
+) -> [JoinHandle<()>; 2] {
+    let MetricsEndpoint { listener, addr, prometheus } = endpoint;
+    tracing::info!(%addr, "serving /metrics, /livez and /readyz");
+    let lanes = {
+        let dispatcher = Arc::clone(dispatcher);
+        Arc::new(move || telemetry::metrics::carrier_lanes(&dispatcher.carrier_status())) as Arc<dyn Fn() + Send + Sync>
+    };
+    let server = {
+        let stop = stop.clone();
+        let readiness = readiness.clone();
+        let lanes = Arc::clone(&lanes);
+        tokio::spawn(async move {
+            let shutdown = async move { stop.cancelled().await };
+            if let Err(error) = telemetry::endpoint::serve(listener, prometheus, readiness, lanes, shutdown).await {
+                tracing::error!(error = %error, "the ops HTTP endpoint failed");
+            }
+        })
+    };
+    let poller = {
+        let stop = stop.clone();
+        let store = Arc::clone(store);
+        let interval = settings.metrics.queue_poll_interval;
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = stop.cancelled() => break,
+                }
+                telemetry::metrics::store_up(readiness.store_up());
+                lanes();
+                // While the store is down, the last figures stay: `iv_store_up` says why they do not move.
+                if readiness.store_up() {
+                    match store.pending_summary().await {
+                        Ok((depth, oldest)) => {
+                            let age = oldest.map_or(Duration::ZERO, |created| {
+                                Duration::try_from(time::OffsetDateTime::now_utc() - created).unwrap_or(Duration::ZERO)
+                            });
+                            telemetry::metrics::queue(depth, age);
+                        }
+                        Err(error) => tracing::warn!(error = %error, "reading the queue's depth failed"),
+                    }
+                }
+                telemetry::metrics::run_upkeep();
+            }
+        })
+    };
+    [server, poller]
 }
 
 /// The accepted gRPC connections, each with TCP_NODELAY: we accept them ourselves (to bind before serving), so

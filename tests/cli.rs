@@ -66,6 +66,8 @@ async fn serve_runs_on_embedded_defaults_and_the_client_commands_work_against_it
         .arg("serve")
         .current_dir(workdir.path())
         .env("IV_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        // The default ops port may be taken on a developer's machine (a running service).
+        .env("IV_METRICS__LISTEN_ADDR", "127.0.0.1:0")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

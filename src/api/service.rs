@@ -18,12 +18,14 @@ use super::pb;
 use super::pb::verification_service_server::VerificationService;
 use crate::carriers::Directory;
 use crate::dispatch::{ChangeFeed, Dispatcher};
+use crate::domain::NewVerification;
 use crate::domain::lifecycle::admit;
 use crate::domain::{
     Outcome, RouteChoice, Routing, Status as VerificationStatus, Submission, Verification, Violations,
 };
 use crate::screening::Screener;
 use crate::store::{InsertOutcome, ListQuery, RetryOutcome, Store};
+use crate::telemetry;
 
 /// Default page size of `ListVerifications`.
 const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -145,7 +147,11 @@ impl VerificationApi {
             self.directory.routing(&submission.request.card)
         };
         let now = crate::domain::verification::truncate_to_micros(OffsetDateTime::now_utc());
-        let new = admit(Uuid::now_v7(), submission.request_id, submission.request, screening, route, now);
+        let new = NewVerification {
+            // This call's trace context, kept with the verification so the carrier attempts join its trace.
+            trace_context: telemetry::otel::current_traceparent(),
+            ..admit(Uuid::now_v7(), submission.request_id, submission.request, screening, route, now)
+        };
         tracing::Span::current().record("verification_id", tracing::field::display(new.id));
         match self.store.insert_verification(&new).await? {
             InsertOutcome::Created(verification) => {
@@ -156,12 +162,19 @@ impl VerificationApi {
                     carrier = verification.carrier.as_deref().unwrap_or(""),
                     "verification accepted"
                 );
+                telemetry::metrics::submitted(match verification.status {
+                    VerificationStatus::Pending => "accepted",
+                    VerificationStatus::Rejected => "refused",
+                    VerificationStatus::Completed | VerificationStatus::Failed => "unrouted",
+                });
+                telemetry::metrics::finished(&verification);
                 self.changes.publish(&verification);
                 Ok((verification, false))
             }
             InsertOutcome::Existing(existing) if existing.fingerprint == new.fingerprint => {
                 tracing::Span::current().record("verification_id", tracing::field::display(existing.id));
                 tracing::info!("idempotent replay of an earlier submit");
+                telemetry::metrics::submitted("duplicate");
                 Ok((existing, true))
             }
             InsertOutcome::Existing(existing) => {

@@ -3,6 +3,7 @@
 //! transport failures classified without quoting reqwest's text (which carries the URL).
 
 use std::time::Duration;
+use tracing::Instrument;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
@@ -107,9 +108,38 @@ pub fn post(
 }
 
 /// Sends a prepared request and reads the reply, body bounded by [`MAX_RESPONSE_BYTES`]. Err: a transport
-/// failure, already classified.
+/// failure, already classified. Each exchange is a `carrier.call` span (a client span under the attempt's), whose
+/// context goes to the carrier in the `traceparent` header.
 pub async fn exchange(request: reqwest::RequestBuilder) -> Result<HttpReply, AttemptResult> {
-    let mut response = request.send().await.map_err(|error| transport_failure(&error))?;
+    let span = tracing::info_span!(
+        "carrier.call",
+        otel.kind = "client",
+        http.request.method = "POST",
+        http.response.status_code = tracing::field::Empty,
+        result_class = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    let outcome = send_and_read(request).instrument(span.clone()).await;
+    match &outcome {
+        Ok(reply) => {
+            span.record("http.response.status_code", reply.status);
+            if reply.status >= 500 {
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        Err(AttemptResult::Failed { class, .. }) => {
+            span.record("result_class", class.as_str());
+            span.record("otel.status_code", "ERROR");
+        }
+        Err(AttemptResult::Answered(_)) => {}
+    }
+    outcome
+}
+
+async fn send_and_read(request: reqwest::RequestBuilder) -> Result<HttpReply, AttemptResult> {
+    let mut trace_headers = reqwest::header::HeaderMap::new();
+    crate::telemetry::otel::inject_current(&mut trace_headers);
+    let mut response = request.headers(trace_headers).send().await.map_err(|error| transport_failure(&error))?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info_span};
 
+use crate::telemetry;
+
 use crate::carriers::caqh_core::CaqhCoreConnector;
 use crate::carriers::eligibility_json::EligibilityJsonConnector;
 use crate::carriers::raw_x12::RawX12Connector;
@@ -253,6 +255,8 @@ impl Dispatcher {
             result_class = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
+        // The submit's trace, stored with the verification: this attempt joins it, in whichever replica runs it.
+        telemetry::otel::set_parent(&span, work.trace_context.as_deref());
         async {
             let now = truncate_to_micros(OffsetDateTime::now_utc());
             if self.is_overdue(&work, now) {
@@ -307,6 +311,7 @@ impl Dispatcher {
                 AttemptResult::Failed { class, .. } => *class,
             };
             span.record("result_class", result_class.as_str());
+            telemetry::metrics::carrier_attempt(&work.carrier, result_class, output.latency);
             if let Some(outcome) = transition.outcome() {
                 span.record("outcome", outcome.as_str());
             }
@@ -327,6 +332,7 @@ impl Dispatcher {
             match self.store.record_attempt(&work, &attempt, &transition, now).await {
                 Ok(verification) => {
                     tracing::info!(status = verification.status.as_str(), "carrier attempt recorded");
+                    telemetry::metrics::finished(&verification);
                     self.changes.publish(&verification);
                 }
                 Err(StoreError::LeaseLost(_)) => {
@@ -361,7 +367,10 @@ impl Dispatcher {
             tracing::Span::current().record("outcome", outcome.as_str());
         }
         match self.store.close_claim(work, transition, now).await {
-            Ok(verification) => self.changes.publish(&verification),
+            Ok(verification) => {
+                telemetry::metrics::finished(&verification);
+                self.changes.publish(&verification);
+            }
             Err(error) => tracing::warn!(error = %error, "closing the verification failed; the lease will expire"),
         }
     }
@@ -399,7 +408,10 @@ impl Dispatcher {
             status_detail: "the carrier's answer could not be read: verify by phone".to_owned(),
         };
         match self.store.record_attempt(work, &attempt, &transition, now).await {
-            Ok(verification) => self.changes.publish(&verification),
+            Ok(verification) => {
+                telemetry::metrics::finished(&verification);
+                self.changes.publish(&verification);
+            }
             Err(error) => tracing::error!(error = %error, "recording the unreadable attempt failed too"),
         }
     }

@@ -41,6 +41,9 @@ pub struct NewVerification {
     pub next_attempt_at: Option<OffsetDateTime>,
     /// When accepted (microsecond precision).
     pub created_at: OffsetDateTime,
+    /// The W3C `traceparent` of the submit's span, when traces are exported: stored with the verification so the
+    /// carrier calls made later (by any replica) join the submit's trace. Trace and span ids only, never PHI.
+    pub trace_context: Option<String>,
 }
 
 /// Where a routed request goes.
@@ -127,6 +130,7 @@ pub fn admit(
         status_detail,
         next_attempt_at,
         created_at: now,
+        trace_context: None,
     }
 }
 

@@ -93,6 +93,8 @@ pub(crate) struct SandboxState {
     in_flight: Arc<InFlight>,
     /// Cancelled when the simulator stops, so that `hang` requests end and the graceful shutdown is not held up.
     stopping: CancellationToken,
+    /// The `traceparent` headers received, as a tracing carrier would see them.
+    traces: Arc<TraceLog>,
 }
 
 /// The simulator's counters, as `GET /sandbox/stats` answers them. Counts only: no PHI.
@@ -104,6 +106,44 @@ pub struct SandboxStats {
     pub in_flight: u64,
     /// The most eligibility requests ever answered at the same moment.
     pub most_in_flight: u64,
+}
+
+/// The W3C `traceparent` headers of the last requests received (trace and span ids: no PHI), newest last, so tests
+/// can check that the service's trace context reaches the carrier.
+#[derive(Debug, Default)]
+pub struct TraceLog {
+    seen: std::sync::Mutex<std::collections::VecDeque<String>>,
+}
+
+impl TraceLog {
+    /// How many headers are kept.
+    const KEPT: usize = 256;
+
+    fn record(&self, traceparent: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() == Self::KEPT {
+                seen.pop_front();
+            }
+            seen.push_back(traceparent.to_owned());
+        }
+    }
+
+    /// The headers kept, oldest first.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().map(|seen| seen.iter().cloned().collect()).unwrap_or_default()
+    }
+}
+
+/// Keeps each request's `traceparent` header, if it has one.
+async fn record_traceparent(
+    State(state): State<Arc<SandboxState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(traceparent) = request.headers().get("traceparent").and_then(|value| value.to_str().ok()) {
+        state.traces.record(traceparent);
+    }
+    next.run(request).await
 }
 
 /// Counts the eligibility requests being answered at the same time.
@@ -153,7 +193,7 @@ fn stats_of(requests: &AtomicU64, in_flight: &InFlight) -> SandboxStats {
 
 /// Serves the simulator on `listener` until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    serve_counting(listener, shutdown, Arc::new(AtomicU64::new(0)), Arc::default()).await
+    serve_counting(listener, shutdown, Arc::new(AtomicU64::new(0)), Arc::default(), Arc::default()).await
 }
 
 async fn serve_counting(
@@ -161,11 +201,17 @@ async fn serve_counting(
     shutdown: impl Future<Output = ()> + Send + 'static,
     requests: Arc<AtomicU64>,
     in_flight: Arc<InFlight>,
+    traces: Arc<TraceLog>,
 ) -> std::io::Result<()> {
     let year = time::OffsetDateTime::now_utc().year();
     let stopping = CancellationToken::new();
-    let state =
-        Arc::new(SandboxState { templates: Templates::new(year), requests, in_flight, stopping: stopping.clone() });
+    let state = Arc::new(SandboxState {
+        templates: Templates::new(year),
+        requests,
+        in_flight,
+        stopping: stopping.clone(),
+        traces,
+    });
     let forced = |path: &str| format!("{FORCED_SCENARIO_PREFIX}/{{scenario}}{path}");
     let app = Router::new()
         .route(ELIGIBILITY_PATH, post(eligibility))
@@ -176,6 +222,7 @@ async fn serve_counting(
         .route(&forced(x12::CORE_PATH), post(x12::forced_caqh_core))
         .route("/health", get(health))
         .route(STATS_PATH, get(stats))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), record_traceparent))
         .with_state(state);
     let shutdown = async move {
         shutdown.await;
@@ -203,9 +250,16 @@ pub async fn spawn(addr: SocketAddr) -> std::io::Result<SandboxHandle> {
         let _ = stopped.await;
     };
     let in_flight: Arc<InFlight> = Arc::default();
-    let task = tokio::spawn(serve_counting(listener, shutdown, Arc::clone(&requests), Arc::clone(&in_flight)));
+    let traces: Arc<TraceLog> = Arc::default();
+    let task = tokio::spawn(serve_counting(
+        listener,
+        shutdown,
+        Arc::clone(&requests),
+        Arc::clone(&in_flight),
+        Arc::clone(&traces),
+    ));
     tracing::info!(addr = %local_addr, "sandbox carrier listening");
-    Ok(SandboxHandle { local_addr, stop: Some(stop), task: Some(task), requests, in_flight })
+    Ok(SandboxHandle { local_addr, stop: Some(stop), task: Some(task), requests, in_flight, traces })
 }
 
 /// A simulator running in the background. Dropping it stops the simulator (requests in flight finish).
@@ -216,9 +270,20 @@ pub struct SandboxHandle {
     task: Option<JoinHandle<std::io::Result<()>>>,
     requests: Arc<AtomicU64>,
     in_flight: Arc<InFlight>,
+    traces: Arc<TraceLog>,
 }
 
 impl SandboxHandle {
+    /// The `traceparent` headers of the last requests received (at most 256), oldest first.
+    pub fn traceparents_seen(&self) -> Vec<String> {
+        self.traces.seen()
+    }
+
+    /// A shared handle on the received `traceparent` headers, readable after the handle itself has moved.
+    pub fn trace_log(&self) -> Arc<TraceLog> {
+        Arc::clone(&self.traces)
+    }
+
     /// The most eligibility requests the simulator has been answering at the same moment, in any wire format.
     pub fn most_in_flight(&self) -> u64 {
         self.in_flight.most.load(Ordering::SeqCst)

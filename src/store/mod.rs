@@ -13,12 +13,14 @@ use crate::domain::{
     VerificationRequest,
 };
 
+mod instrumented;
 pub mod postgres;
 mod rows;
 mod shared;
 mod sql;
 pub mod sqlite;
 
+pub use instrumented::InstrumentedStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -125,6 +127,9 @@ pub struct ClaimedWork {
     pub attempts_in_round: u32,
     /// When the current round began: the verification's deadline runs from here.
     pub round_started_at: OffsetDateTime,
+    /// The W3C `traceparent` of the submit that created the verification, when it was traced: the dispatcher's
+    /// spans for this work join that trace.
+    pub trace_context: Option<String>,
     /// The lease token; recording a result requires it to still be held.
     pub lease_token: Uuid,
     /// When the lease expires.

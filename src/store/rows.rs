@@ -172,6 +172,7 @@ pub(crate) struct VerificationRow {
     pub(crate) change_cursor: i64,
     pub(crate) round_started_at: Option<DbTime>,
     pub(crate) round_attempt_base: i32,
+    pub(crate) trace_context: Option<String>,
 }
 
 impl VerificationRow {
@@ -223,6 +224,7 @@ impl VerificationRow {
             attempts_made,
             attempts_in_round: attempts_made.saturating_sub(earlier_rounds),
             round_started_at: self.round_started_at.unwrap_or(self.created_at).0,
+            trace_context: self.trace_context,
             lease_token: self.lease_token.ok_or_else(|| corrupt(id, "lease_token", "is missing after a claim"))?.0,
             lease_expires_at: self
                 .lease_expires_at
@@ -353,6 +355,7 @@ pub(crate) struct NewVerificationValues {
     pub(crate) status_detail: Option<String>,
     pub(crate) next_attempt_at: Option<DbTime>,
     pub(crate) created_at: DbTime,
+    pub(crate) trace_context: Option<String>,
 }
 
 impl NewVerificationValues {
@@ -374,6 +377,7 @@ impl NewVerificationValues {
             status_detail: new.status_detail.clone(),
             next_attempt_at: new.next_attempt_at.map(DbTime::new),
             created_at: DbTime::new(new.created_at),
+            trace_context: new.trace_context.clone(),
         })
     }
 }

@@ -12,7 +12,7 @@ macro_rules! verification_columns {
     () => {
         "id, request_id, fingerprint, request, status, outcome, verdict, screening_rule, screening_reason, \
          carrier, payer_id, benefits, follow_up, status_detail, next_attempt_at, attempt_count, lease_token, \
-         lease_expires_at, created_at, updated_at, change_cursor, round_started_at, round_attempt_base"
+         lease_expires_at, created_at, updated_at, change_cursor, round_started_at, round_attempt_base, trace_context"
     };
 }
 pub(crate) use verification_columns;
@@ -26,16 +26,16 @@ macro_rules! attempt_columns {
 }
 pub(crate) use attempt_columns;
 
-/// Inserts a verification unless its id or request id is taken, returning the stored row. `$1`..`$15` are bound
+/// Inserts a verification unless its id or request id is taken, returning the stored row. `$1`..`$16` are bound
 /// by `bind_new_verification!`; `$next_cursor` is the backend's SQL expression for the next change cursor.
 macro_rules! insert_verification_sql {
     ($next_cursor:expr) => {
         concat!(
             "INSERT INTO verifications (id, request_id, fingerprint, request, status, outcome, verdict, ",
             "screening_rule, screening_reason, carrier, payer_id, follow_up, status_detail, next_attempt_at, ",
-            "created_at, updated_at, change_cursor) ",
+            "created_at, updated_at, trace_context, change_cursor) ",
             // updated_at starts as created_at ($15).
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, ",
             $next_cursor,
             ") ON CONFLICT DO NOTHING RETURNING ",
             $crate::store::sql::verification_columns!()
@@ -58,7 +58,7 @@ macro_rules! bump_cursor_sql {
 }
 pub(crate) use bump_cursor_sql;
 
-/// Binds a `NewVerificationValues` to `$1`..`$15` of `insert_verification_sql!`.
+/// Binds a `NewVerificationValues` to `$1`..`$16` of `insert_verification_sql!`.
 macro_rules! bind_new_verification {
     ($query:expr, $values:expr) => {{
         let v = $values;
@@ -78,6 +78,7 @@ macro_rules! bind_new_verification {
             .bind(v.status_detail)
             .bind(v.next_attempt_at)
             .bind(v.created_at)
+            .bind(v.trace_context)
     }};
 }
 pub(crate) use bind_new_verification;

@@ -37,6 +37,8 @@ pub struct TestApp {
     pub address: String,
     /// The store the app writes, for inspection.
     pub store: Arc<dyn Store>,
+    /// `http://127.0.0.1:PORT` of the ops endpoint (`/metrics`, `/livez`, `/readyz`).
+    pub ops_address: String,
     /// The sandbox carrier's request counter.
     pub sandbox_requests: Box<dyn Fn() -> u64 + Send + Sync>,
     /// The most requests the carrier simulator answered at once (directory mode only).
@@ -125,6 +127,8 @@ pub fn test_settings() -> Settings {
     // keep its open period short so the retries behind it wait one or two seconds, not half a minute.
     settings.dispatcher.circuit_breaker.open_for = Duration::from_secs(1);
     settings.dispatcher.circuit_breaker.open_for_max = Duration::from_secs(2);
+    // Many apps run at once in one test process: each takes a free port for its ops endpoint.
+    settings.metrics.listen_addr = "127.0.0.1:0".parse().expect("addr");
     settings
 }
 
@@ -146,6 +150,7 @@ pub async fn start(settings: Settings, guard: Box<dyn std::any::Any + Send>) -> 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://{}", app.grpc_addr());
+    let ops_address = format!("http://{}", app.metrics_addr().expect("metrics are on in tests"));
     let store = app.store();
     let sandbox_counter = app.sandbox().expect("sandbox mode").request_counter();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -159,6 +164,7 @@ pub async fn start(settings: Settings, guard: Box<dyn std::any::Any + Send>) -> 
     TestApp {
         address,
         store,
+        ops_address,
         sandbox_requests: Box::new(move || sandbox_counter.load(std::sync::atomic::Ordering::Relaxed)),
         sandbox_most_in_flight: None,
         stop: Some(stop),
@@ -284,6 +290,7 @@ pub async fn spawn_app_with_directory(
     let app = Application::build(settings).await.expect("application builds");
     assert!(app.sandbox().is_none(), "a directory file leaves sandbox mode");
     let address = format!("http://{}", app.grpc_addr());
+    let ops_address = format!("http://{}", app.metrics_addr().expect("metrics are on in tests"));
     let store = app.store();
     let counter = simulator.request_counter();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -297,6 +304,7 @@ pub async fn spawn_app_with_directory(
     Some(TestApp {
         address,
         store,
+        ops_address,
         sandbox_requests: Box::new(move || counter.load(std::sync::atomic::Ordering::Relaxed)),
         sandbox_most_in_flight: Some({
             let simulator = Arc::clone(&simulator);

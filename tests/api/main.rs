@@ -11,6 +11,7 @@ mod directory;
 mod faults;
 mod health_and_reflection;
 mod list;
+mod metrics;
 mod reliability;
 mod restart;
 mod submit;

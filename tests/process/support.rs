@@ -244,6 +244,8 @@ impl ServerConfig {
     pub fn new(database: &Database, directory: &Path, extra: &[(&str, &str)]) -> ServerConfig {
         let mut vars: BTreeMap<String, String> = database.env().into_iter().collect();
         vars.insert("IV_CARRIER_DIRECTORY".into(), directory.display().to_string());
+        // Several servers run at once: each takes a free port for its ops endpoint.
+        vars.insert("IV_METRICS__LISTEN_ADDR".into(), "127.0.0.1:0".into());
         vars.insert("IV_AUTH__WEBSITE_TOKENS".into(), format!("[\"{WEBSITE_TOKEN}\"]"));
         vars.insert("IV_AUTH__ADMISSIONS_TOKENS".into(), format!("[\"{ADMISSIONS_TOKEN}\"]"));
         for (key, value) in extra {
