@@ -66,11 +66,28 @@ pub struct Settings {
     pub shutdown_grace: Duration,
 }
 
+/// An identifier made of digits, written as text or as a number: environment variables of digits reach serde as
+/// numbers.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::Text(text) => text,
+        Raw::Number(number) => number.to_string(),
+    })
+}
+
 /// The clinic's identity towards carriers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSettings {
-    /// The clinic's 10-digit NPI. Default: the CMS documentation example `1234567893` (sandbox only).
+    /// The clinic's 10-digit NPI. Default: the CMS documentation example `1234567893` (sandbox only). Read as
+    /// text even when written as a bare number (`IV_PROVIDER__NPI=1234567893`, or unquoted in TOML).
+    #[serde(deserialize_with = "text_or_number")]
     pub npi: String,
     /// The clinic's organisation name as carriers know it.
     pub organization_name: String,
@@ -496,6 +513,47 @@ mod tests {
             assert!(!shown.contains("website-secret"), "{shown}");
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns figment's own (large) error type
+    fn an_npi_of_bare_digits_in_the_environment_is_read_as_text() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("IV_PROVIDER__NPI", "1245319599");
+            let settings = Settings::load(None).expect("digits are an NPI");
+            assert_eq!(settings.provider.npi, "1245319599");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns figment's own (large) error type
+    fn telemetry_metrics_and_health_settings_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("IV_TELEMETRY__OTLP_ENDPOINT", "http://otel-collector:4317");
+            jail.set_env("IV_TELEMETRY__SAMPLING_RATIO", "0.25");
+            jail.set_env("IV_METRICS__LISTEN_ADDR", "0.0.0.0:9464");
+            jail.set_env("IV_HEALTH__CHECK_INTERVAL", "500ms");
+            let settings = Settings::load(None).expect("valid");
+            assert_eq!(settings.telemetry.otlp_endpoint.as_deref(), Some("http://otel-collector:4317"));
+            assert!((settings.telemetry.sampling_ratio - 0.25).abs() < f64::EPSILON);
+            assert_eq!(settings.metrics.listen_addr.to_string(), "0.0.0.0:9464");
+            assert_eq!(settings.health.check_interval, Duration::from_millis(500));
+            jail.set_env("IV_TELEMETRY__SAMPLING_RATIO", "1.5");
+            assert!(Settings::load(None).is_err(), "a ratio above 1");
+            jail.set_env("IV_TELEMETRY__SAMPLING_RATIO", "1");
+            jail.set_env("IV_TELEMETRY__OTLP_ENDPOINT", "otel-collector:4317");
+            assert!(Settings::load(None).is_err(), "an endpoint without a scheme");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn traces_are_off_and_metrics_on_loopback_by_default() {
+        let settings = Settings::default();
+        assert_eq!(settings.telemetry.otlp_endpoint, None);
+        assert!(settings.metrics.enabled);
+        assert_eq!(settings.metrics.listen_addr.to_string(), "127.0.0.1:9464");
     }
 
     #[test]

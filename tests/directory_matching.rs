@@ -316,3 +316,24 @@ fn the_compose_directory_is_the_starter_pointed_at_the_compose_simulator() {
     assert!(compose.routes().iter().all(|route| route.base_url.starts_with("http://sandbox-carrier:9700")));
     assert_eq!(compose.routes().len(), starter().routes().len());
 }
+
+#[test]
+fn the_kubernetes_directories_load_and_match_names_as_the_starter_does() {
+    // Arrange
+    let base_path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/k8s/base/carriers.toml");
+    let staging_path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/k8s/overlays/staging/carriers.toml");
+    let starter = starter();
+
+    // Act
+    let base = Directory::load(base_path).unwrap_or_else(|e| panic!("{base_path}: {e}"));
+    let staging = Directory::load(staging_path).unwrap_or_else(|e| panic!("{staging_path}: {e}"));
+
+    // Assert: production routes are https, and an applicant's typed name finds the same carrier everywhere.
+    assert!(base.routes().iter().all(|route| route.base_url.starts_with("https://")));
+    assert_eq!(staging.routes().len(), starter.routes().len());
+    for name in typed_names() {
+        let expected = starter.match_name(&name).map(|route| route.id.clone());
+        assert_eq!(base.match_name(&name).map(|route| route.id.clone()), expected, "{name:?} (base)");
+        assert_eq!(staging.match_name(&name).map(|route| route.id.clone()), expected, "{name:?} (staging)");
+    }
+}

@@ -75,9 +75,10 @@ impl Store for RefusesAnswers {
         &self,
         id: Uuid,
         route: Option<&RouteChoice>,
+        trace_context: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<RetryOutcome, StoreError> {
-        self.inner.request_retry(id, route, now).await
+        self.inner.request_retry(id, route, trace_context, now).await
     }
     async fn claim_one(
         &self,

@@ -149,6 +149,7 @@ conformance_suite!(
     a_retry_request_reopens_an_ended_verification_with_a_new_round,
     a_retry_request_on_pending_work_makes_it_due_now,
     refused_and_government_plan_verifications_are_not_reopened,
+    the_submits_trace_context_reaches_the_claim_and_a_retry_request_replaces_it,
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1141,7 +1142,7 @@ async fn a_retry_request_reopens_an_ended_verification_with_a_new_round(h: &Harn
     let new_route = RouteChoice { carrier: "moved".to_owned(), payer_id: "P2".to_owned() };
 
     // Act
-    let outcome = h.store.request_retry(v.id, Some(&new_route), at(100)).await.expect("retry");
+    let outcome = h.store.request_retry(v.id, Some(&new_route), None, at(100)).await.expect("retry");
 
     // Assert
     let RetryOutcome::Reopened(reopened) = outcome else { panic!("expected a reopen, got {outcome:?}") };
@@ -1161,12 +1162,12 @@ async fn a_retry_request_on_pending_work_makes_it_due_now(h: &Harness) {
     let v = h.insert(&pending_due(at(3600))).await;
 
     // Act
-    let outcome = h.store.request_retry(v.id, None, at(5)).await.expect("retry");
+    let outcome = h.store.request_retry(v.id, None, None, at(5)).await.expect("retry");
 
     // Assert
     assert!(matches!(outcome, RetryOutcome::AlreadyPending(ref p) if p.id == v.id), "{outcome:?}");
     assert_eq!(claimed_ids(&h.claim_due("w1", at(5), LEASE, 10).await), vec![v.id]);
-    let unknown = h.store.request_retry(Uuid::now_v7(), None, at(5)).await.expect("retry");
+    let unknown = h.store.request_retry(Uuid::now_v7(), None, None, at(5)).await.expect("retry");
     assert!(matches!(unknown, RetryOutcome::NotFound));
 }
 
@@ -1187,11 +1188,37 @@ async fn refused_and_government_plan_verifications_are_not_reopened(h: &Harness)
         .expect("record");
 
     // Act
-    let on_refused = h.store.request_retry(refused.id, Some(&route()), at(10)).await.expect("retry");
-    let on_government = h.store.request_retry(v.id, Some(&route()), at(10)).await.expect("retry");
+    let on_refused = h.store.request_retry(refused.id, Some(&route()), None, at(10)).await.expect("retry");
+    let on_government = h.store.request_retry(v.id, Some(&route()), None, at(10)).await.expect("retry");
 
     // Assert
     assert!(matches!(on_refused, RetryOutcome::NotRetryable(ref r) if r.status == Status::Rejected), "{on_refused:?}");
     assert!(matches!(on_government, RetryOutcome::NotRetryable(ref g) if g.status == Status::Completed));
     assert!(h.claim_due("w2", at(100), LEASE, 10).await.is_empty());
+}
+
+async fn the_submits_trace_context_reaches_the_claim_and_a_retry_request_replaces_it(h: &Harness) {
+    // Arrange: a verification submitted under a trace, ended by a failed attempt.
+    const SUBMIT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const RETRY: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let traced = NewVerification { trace_context: Some(SUBMIT.to_owned()), ..pending(T0) };
+    let v = h.insert(&traced).await;
+    let untraced = h.insert(&pending(T0)).await;
+
+    // Act: claim both, fail the traced one, ask for a retry under another trace, claim it again.
+    let claims = h.claim_due("w1", at(1), LEASE, 10).await;
+    let claim = claims.iter().find(|c| c.verification_id == v.id).expect("claimed").clone();
+    let fail = Transition::Fail { outcome: Outcome::CarrierUnavailable, status_detail: "gave up".to_owned() };
+    h.store
+        .record_attempt(&claim, &attempt(1, at(1), AttemptResultClass::ServerError), &fail, at(2))
+        .await
+        .expect("record");
+    h.store.request_retry(v.id, None, Some(RETRY), at(10)).await.expect("retry");
+    let again = h.claim_one(v.id, "w2", at(10), LEASE).await.expect("claimed again");
+
+    // Assert
+    assert_eq!(claim.trace_context.as_deref(), Some(SUBMIT));
+    let other = claims.iter().find(|c| c.verification_id == untraced.id).expect("claimed");
+    assert_eq!(other.trace_context, None, "no trace, no context");
+    assert_eq!(again.trace_context.as_deref(), Some(RETRY), "the new round joins the retry's trace");
 }

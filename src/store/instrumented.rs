@@ -117,9 +117,10 @@ impl Store for InstrumentedStore {
         &self,
         id: Uuid,
         route: Option<&RouteChoice>,
+        trace_context: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<RetryOutcome, StoreError> {
-        self.timed("request_retry", self.inner.request_retry(id, route, now)).await
+        self.timed("request_retry", self.inner.request_retry(id, route, trace_context, now)).await
     }
 
     async fn pending_summary(&self) -> Result<(u64, Option<OffsetDateTime>), StoreError> {

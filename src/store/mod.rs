@@ -248,11 +248,14 @@ pub trait Store: Send + Sync + 'static {
     /// A person asks for a new carrier attempt (`RetryVerification`). An ended verification (completed or failed,
     /// but not refused up front and not a government plan found) becomes pending again with a new round: its own
     /// attempt budget and deadline, due at `now`, sent to `route` when given (the directory may have changed
-    /// since), else to the stored carrier. A pending one is made due now. Bumps the change cursor when reopened.
+    /// since), else to the stored carrier, with `trace_context` (the retry call's `traceparent`) replacing the stored
+    /// one so the new round's attempts join the retry's trace. A pending one is made due now. Bumps the change
+    /// cursor when reopened.
     async fn request_retry(
         &self,
         id: Uuid,
         route: Option<&RouteChoice>,
+        trace_context: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<RetryOutcome, StoreError>;
 

@@ -291,10 +291,11 @@ impl Store for PostgresStore {
         &self,
         id: Uuid,
         route: Option<&RouteChoice>,
+        trace_context: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<RetryOutcome, StoreError> {
         // Read committed: the reopen statement locks the row; the re-read after it sees our own write.
-        Postgres::request_retry(self.pool.begin().await?, id, route, now).await
+        Postgres::request_retry(self.pool.begin().await?, id, route, trace_context, now).await
     }
 
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {

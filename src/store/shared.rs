@@ -211,6 +211,7 @@ where
         mut tx: Transaction<'_, Self>,
         id: uuid::Uuid,
         route: Option<&RouteChoice>,
+        trace_context: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<RetryOutcome, StoreError> {
         let now_db = DbTime::new(now);
@@ -220,6 +221,7 @@ where
             .bind("a new carrier attempt was requested")
             .bind(route.map(|r| r.carrier.clone()))
             .bind(route.map(|r| r.payer_id.clone()))
+            .bind(trace_context)
             .fetch_optional(&mut *tx)
             .await?;
         if reopened.is_some() {

@@ -180,12 +180,14 @@ pub(crate) const DEFER_CLAIM: &str = "UPDATE verifications SET lease_token = NUL
      lease_expires_at = NULL, next_attempt_at = $3 WHERE id = $1 AND lease_token = $2 AND status = 'pending'";
 
 /// Starts a new round of carrier attempts for an ended verification (`RetryVerification`): `$1` id, `$2` now,
-/// `$3` status detail, `$4`/`$5` a new carrier and payer id (NULL keeps the stored ones). Refused and
+/// `$3` status detail, `$4`/`$5` a new carrier and payer id (NULL keeps the stored ones), `$6` the retry call's
+/// trace context (NULL keeps the stored one). Refused and
 /// government-plan verifications are not reopened, nor one with no carrier to call. Returns the id when it
 /// applied; the caller then bumps the cursor.
 pub(crate) const REOPEN: &str = "UPDATE verifications SET status = 'pending', outcome = NULL, \
      follow_up = 'awaiting_result', status_detail = $3, next_attempt_at = $2, round_started_at = $2, \
      round_attempt_base = attempt_count, carrier = COALESCE($4, carrier), payer_id = COALESCE($5, payer_id), \
+     trace_context = COALESCE($6, trace_context), \
      updated_at = $2, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL \
      WHERE id = $1 AND status IN ('completed', 'failed') \
      AND (outcome IS NULL OR outcome <> 'government_plan_found') AND COALESCE($4, carrier) IS NOT NULL \

@@ -270,9 +270,10 @@ impl Store for SqliteStore {
         &self,
         id: Uuid,
         route: Option<&RouteChoice>,
+        trace_context: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<RetryOutcome, StoreError> {
-        Sqlite::request_retry(self.begin_write().await?, id, route, now).await
+        Sqlite::request_retry(self.begin_write().await?, id, route, trace_context, now).await
     }
 
     async fn release_claim(&self, claim: &ClaimedWork) -> Result<(), StoreError> {
