@@ -209,7 +209,18 @@ impl Application {
         let grpc_addr =
             grpc_listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen_addr, source })?;
 
-        Ok(Application { grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox, draining, metrics })
+        Ok(Application {
+            grpc_listener,
+            grpc_addr,
+            settings,
+            store,
+            api,
+            dispatcher,
+            health,
+            sandbox,
+            draining,
+            metrics,
+        })
     }
 
     /// The address the gRPC server is bound to.
@@ -241,7 +252,17 @@ impl Application {
     /// the dispatcher stops claiming, and in-flight RPCs and carrier calls get `shutdown_grace` to finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let Application {
-            grpc_listener, grpc_addr, settings, store, api, dispatcher, health, sandbox, draining, metrics, ..
+            grpc_listener,
+            grpc_addr,
+            settings,
+            store,
+            api,
+            dispatcher,
+            health,
+            sandbox,
+            draining,
+            metrics,
+            ..
         } = self;
         let health_service = HealthServer::new(HealthService::from_health_reporter(health.reporter()));
         let reflection_v1 = tonic_reflection::server::Builder::configure()

@@ -409,7 +409,11 @@ impl VerificationApi {
                 let current = self.store.get_verification(id).await?.ok_or(ApiError::NotFound)?;
                 let route = self.route_for_retry(&current)?;
                 let now = crate::domain::verification::truncate_to_micros(OffsetDateTime::now_utc());
-                let (verification, reopened) = match self.store.request_retry(id, route.as_ref(), telemetry::otel::current_traceparent().as_deref(), now).await? {
+                let (verification, reopened) = match self
+                    .store
+                    .request_retry(id, route.as_ref(), telemetry::otel::current_traceparent().as_deref(), now)
+                    .await?
+                {
                     RetryOutcome::Reopened(verification) => (verification, true),
                     RetryOutcome::AlreadyPending(verification) => (verification, false),
                     RetryOutcome::NotFound => return Err(ApiError::NotFound),

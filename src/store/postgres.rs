@@ -49,6 +49,11 @@ use super::sql::{
 use super::{ClaimFilter, ClaimedWork, InsertOutcome, ListQuery, MAX_LIST_LIMIT, RetryOutcome, Store, StoreError};
 use crate::domain::{CarrierAttempt, NewVerification, RouteChoice, Transition, Verification};
 
+/// How long a statement waits for a pooled connection before the store answers `Unavailable`. sqlx's default
+/// (30 s) held every call for half a minute while PostgreSQL was down before the caller got `UNAVAILABLE`; with
+/// the database up, a wait this long means the pool is exhausted and the caller had better retry elsewhere.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The migrations of this backend, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -120,7 +125,11 @@ impl PostgresStore {
             create_schema(&options, schema).await?;
             options = options.options([("search_path", schema)]);
         }
-        let pool = PgPoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
         Ok(PostgresStore { pool })
     }
 
