@@ -77,7 +77,7 @@ start_server() {
   local name=$1 store=$2
   shift 2
   PORT=$(free_port)
-  local env=(IV_LISTEN_ADDR="127.0.0.1:$PORT" IV_LOG__FILTER=warn IV_LOG__FORMAT=text)
+  local env=(IV_LISTEN_ADDR="127.0.0.1:$PORT" IV_LOG__FILTER=warn IV_LOG__FORMAT=text IV_METRICS__LISTEN_ADDR=127.0.0.1:0)
   if [[ "$store" == sqlite ]]; then
     mkdir -p "$OUT/$name"
     DATABASE_URL="sqlite://$PWD/$OUT/$name/insurance-verifier.db"
