@@ -5,6 +5,7 @@
 #   bare     metrics off, traces off                      (the baseline)
 #   metrics  the default: /metrics on, traces off
 #   traces   /metrics on, every trace sampled and exported over OTLP/gRPC to a counting sink (examples/otlp_sink.rs)
+#   traces10 the same with 10% of traces sampled (the production overlay's ratio)
 #
 # Loads (SQLite, fresh database per server): refusals at 32 in flight (an RPC, screening, one insert: the RPC
 # layer's span and metrics), and end-to-end verifications at 32 in flight against the in-process sandbox carrier
@@ -66,6 +67,7 @@ run() {
     bare) env+=(IV_METRICS__ENABLED=false) ;;
     metrics) ;;
     traces) env+=(IV_TELEMETRY__OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" IV_TELEMETRY__SAMPLING_RATIO=1) ;;
+    traces10) env+=(IV_TELEMETRY__OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" IV_TELEMETRY__SAMPLING_RATIO=0.1) ;;
   esac
   env "${env[@]}" "$BIN" serve >"$OUT/$name.server.log" 2>&1 &
   SERVER_PID=$!
@@ -83,7 +85,7 @@ run() {
 echo "load average before: $(cat /proc/loadavg)" | tee "$OUT/machine.txt"
 for round in $(seq 1 "$ROUNDS"); do
   for scenario in refusals e2e; do
-    for config in bare metrics traces; do
+    for config in bare metrics traces traces10; do
       run "$scenario-$config-$round" "$config" "$scenario"
     done
   done
@@ -106,7 +108,7 @@ SINK_PID=""
   done
   echo
   for scenario in refusals e2e; do
-    for config in metrics traces; do
+    for config in metrics traces traces10; do
       for round in $(seq 1 "$ROUNDS"); do
         jq -s -r --arg what "$scenario $config round $round" '
           (.[0].result.throughput_per_s) as $base | (.[1].result.throughput_per_s) as $with |
