@@ -65,29 +65,8 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// The stable name of a gRPC status code, as in the gRPC spec (`UNAVAILABLE`, ...).
-pub fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code;
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
+/// The stable name of a gRPC status code, as in the gRPC spec (`UNAVAILABLE`, ...): the same names `/metrics` uses.
+pub use crate::telemetry::metrics::code_name;
 
 /// A fresh random idempotency key. From the thread-local generator rather than the OS, so that making one costs
 /// no system call.
