@@ -347,9 +347,10 @@ impl Application {
     }
 }
 
-/// Serves the ops HTTP endpoint and keeps the gauges it shows up to date: every `metrics.queue_poll_interval`,
-/// the queue's depth and oldest pending age (one store query) and whether the store is up; the carrier lanes'
-/// state (memory only) on every scrape as well. Both tasks end when `stop` is cancelled.
+/// Serves the ops HTTP endpoint and keeps the gauges it shows up to date: on every scrape, what is in memory (the
+/// carrier lanes, whether the store is up); every `metrics.queue_poll_interval`, the queue's depth and oldest
+/// pending age (one store query, shared by every replica, so not one per scrape) and the recorder's upkeep (which
+/// must run even when nobody scrapes). Both tasks end when `stop` is cancelled.
 fn spawn_ops_endpoint(
     endpoint: MetricsEndpoint,
     store: &Arc<dyn Store>,
@@ -360,17 +361,20 @@ fn spawn_ops_endpoint(
 ) -> [JoinHandle<()>; 2] {
     let MetricsEndpoint { listener, addr, prometheus } = endpoint;
     tracing::info!(%addr, "serving /metrics, /livez and /readyz");
-    let lanes = {
+    let refresh = {
         let dispatcher = Arc::clone(dispatcher);
-        Arc::new(move || telemetry::metrics::carrier_lanes(&dispatcher.carrier_status())) as Arc<dyn Fn() + Send + Sync>
+        let readiness = readiness.clone();
+        Arc::new(move || {
+            telemetry::metrics::carrier_lanes(&dispatcher.carrier_status());
+            telemetry::metrics::store_up(readiness.store_up());
+        }) as Arc<dyn Fn() + Send + Sync>
     };
     let server = {
         let stop = stop.clone();
         let readiness = readiness.clone();
-        let lanes = Arc::clone(&lanes);
         tokio::spawn(async move {
             let shutdown = async move { stop.cancelled().await };
-            if let Err(error) = telemetry::endpoint::serve(listener, prometheus, readiness, lanes, shutdown).await {
+            if let Err(error) = telemetry::endpoint::serve(listener, prometheus, readiness, refresh, shutdown).await {
                 tracing::error!(error = %error, "the ops HTTP endpoint failed");
             }
         })
@@ -387,8 +391,6 @@ fn spawn_ops_endpoint(
                     _ = ticks.tick() => {}
                     () = stop.cancelled() => break,
                 }
-                telemetry::metrics::store_up(readiness.store_up());
-                lanes();
                 // While the store is down, the last figures stay: `iv_store_up` says why they do not move.
                 if readiness.store_up() {
                     match store.pending_summary().await {

@@ -22,7 +22,7 @@ use crate::health::Readiness;
 struct Ops {
     prometheus: Arc<PrometheusHandle>,
     readiness: Readiness,
-    /// Refreshes the gauges read from memory (the carrier lanes) just before a scrape renders them.
+    /// Refreshes the gauges read from memory (the carrier lanes, whether the store is up) before a scrape renders them.
     refresh: Arc<dyn Fn() + Send + Sync>,
 }
 
